@@ -1,0 +1,127 @@
+"""The invoke tasks: one per stage, plus status and validate. tasks.py only assembles them.
+
+Settings resolve in one order: the task's flag → the same flag given to an earlier task of the
+same command (`invoke provision --scenario x deploy seed test` runs every stage on x) → invoke
+config (`invoke.yaml`, or INVOKE_MLPERF_SCENARIO / INVOKE_MLPERF_TARGET) → the default.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from invoke import Collection, Context, task
+from invoke.exceptions import Exit
+
+from mlperf.errors import UserError
+from mlperf.project import Project
+from mlperf.runner import Runner
+from mlperf.scenario.load import load_scenario, scenario_names
+from mlperf.targets import check_target, stage_function
+from mlperf.targets.base import StageContext
+
+DEFAULTS = {"scenario": "local", "target": "local"}
+
+HELP = {
+    "scenario": "scenario folder under performance-tests/results/ (default: local)",
+    "target": "where to run: local (default) or aws",
+    "dry-run": "print the commands and objects the stage would apply, change nothing",
+}
+
+# Flags given earlier in one `invoke a b c` command, carried to the tasks after it.
+_chain: dict[str, str] = {}
+
+
+def echo(line: str) -> None:
+    print(line, flush=True)
+
+
+def setting(c: Context, name: str, flag: str | None) -> str:
+    if flag is not None:
+        earlier = _chain.get(name)
+        if earlier is not None and earlier != flag:
+            raise UserError(
+                f"--{name} {flag} conflicts with --{name} {earlier} given earlier in this command"
+            )
+        _chain[name] = flag
+        return flag
+    if name in _chain:
+        return _chain[name]
+    return str(c.config.mlperf.get(name) or DEFAULTS[name])
+
+
+def run_stage(
+    c: Context, stage: str, scenario: str | None, target: str | None, dry_run: bool
+) -> None:
+    try:
+        scenario_name = setting(c, "scenario", scenario)
+        target_name = setting(c, "target", target)
+        check_target(target_name)
+        project = Project(Path(c.config.mlperf.root))
+        loaded = load_scenario(project, scenario_name)
+        log = None if dry_run else project.state_dir(loaded.name, target_name) / "commands.log"
+        runner = Runner(dry_run=dry_run, echo=echo, log_path=log)
+        context = StageContext(project, loaded, target_name, runner, echo)
+        stage_function(target_name, stage)(context)
+    except UserError as error:
+        raise Exit(f"{stage}: {error}", code=error.exit_code) from None
+
+
+@task(help=HELP)
+def provision(c, scenario=None, target=None, dry_run=False):
+    """Render the scenario and create the run-state folder and topology (aws: the machines)."""
+    run_stage(c, "provision", scenario, target, dry_run)
+
+
+@task(help=HELP)
+def deploy(c, scenario=None, target=None, dry_run=False):
+    """Start the lab (aws: Mojaloop, DFSP simulators, monitoring, k6 Operator); waits for health."""
+    run_stage(c, "deploy", scenario, target, dry_run)
+
+
+@task(help=HELP)
+def seed(c, scenario=None, target=None, dry_run=False):
+    """Onboard participants and register each DFSP's MSISDN range, then verify a lookup per DFSP."""
+    run_stage(c, "seed", scenario, target, dry_run)
+
+
+@task(help=HELP)
+def test(c, scenario=None, target=None, dry_run=False):
+    """Run the k6 test and write a new run folder under results/<scenario>/runs/."""
+    run_stage(c, "test", scenario, target, dry_run)
+
+
+@task(help=HELP)
+def destroy(c, scenario=None, target=None, dry_run=False):
+    """Stop the lab (aws: tear down); results are left untouched."""
+    run_stage(c, "destroy", scenario, target, dry_run)
+
+
+@task(help={"scenario": HELP["scenario"], "target": HELP["target"]})
+def status(c, scenario=None, target=None):
+    """Show what is provisioned, deployed and seeded for the scenario, and its last runs."""
+    run_stage(c, "status", scenario, target, dry_run=False)
+
+
+@task(
+    help={
+        "scenario": HELP["scenario"],
+        "all": "validate every scenario under performance-tests/results/",
+    }
+)
+def validate(c, scenario=None, all=False):
+    """Check scenario config files against their schemas and the semantic checks."""
+    project = Project(Path(c.config.mlperf.root))
+    try:
+        names = scenario_names(project) if all else [setting(c, "scenario", scenario)]
+        for name in names:
+            loaded = load_scenario(project, name)
+            echo(f"{name}: valid ({len(loaded.sources)} files, digest {loaded.digest})")
+    except UserError as error:
+        raise Exit(f"validate: {error}", code=error.exit_code) from None
+
+
+def namespace(root: Path) -> Collection:
+    """The task collection for the checkout at `root`."""
+    ns = Collection(provision, deploy, seed, test, destroy, status, validate)
+    ns.configure({"mlperf": {**DEFAULTS, "root": str(root)}})
+    return ns

@@ -1,0 +1,26 @@
+"""The local lab: a stand-in Mojaloop switch and DFSP simulators for exercising k6 on loopback.
+
+A test instrument, not a Mojaloop implementation; see docs/local-lab.md.
+"""
+
+from mlperf.lab.app import Lab, admin_app, outbound_app
+from mlperf.lab.config import ConfigError, DfspConfig, LabConfig, load_config, parse_config
+from mlperf.lab.dfsp import Latency
+from mlperf.lab.server import ListenError, RunningLab, run, serve, start_lab
+
+__all__ = [
+    "ConfigError",
+    "DfspConfig",
+    "Lab",
+    "LabConfig",
+    "Latency",
+    "ListenError",
+    "RunningLab",
+    "admin_app",
+    "load_config",
+    "outbound_app",
+    "parse_config",
+    "run",
+    "serve",
+    "start_lab",
+]

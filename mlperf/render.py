@@ -1,0 +1,68 @@
+"""Render: a validated scenario in, concrete tool inputs out. Pure: no files, no processes.
+
+The same k6 config feeds the local k6 processes and (later) the k6 Operator TestRun; only the
+DFSP outbound URLs differ between targets.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from mlperf.scenario.model import Scenario
+
+
+def local_outbound_urls(scenario: Scenario) -> dict[str, str]:
+    """Each DFSP's outbound API base URL on the local lab: the n-th DFSP on base_port + n."""
+    host, base = scenario.local.host, scenario.local.base_port
+    return {
+        dfsp.id: f"http://{host}:{base + n}/sim/{dfsp.id}/outbound"
+        for n, dfsp in enumerate(scenario.dfsps, start=1)
+    }
+
+
+def lab_admin_url(scenario: Scenario) -> str:
+    return f"http://{scenario.local.host}:{scenario.local.base_port}"
+
+
+def lab_config(scenario: Scenario) -> dict[str, Any]:
+    """The lab's own config file (`python -m mlperf.lab --config`), with a hash of itself."""
+    config: dict[str, Any] = {
+        "host": scenario.local.host,
+        "admin_port": scenario.local.base_port,
+        "latency_ms": dict(scenario.local.latency_ms),
+        "dfsps": [
+            {"fsp_id": dfsp.id, "port": scenario.local.base_port + n}
+            for n, dfsp in enumerate(scenario.dfsps, start=1)
+        ],
+    }
+    canonical = json.dumps(config, sort_keys=True, separators=(",", ":"))
+    config["config_hash"] = hashlib.sha256(canonical.encode()).hexdigest()[:16]
+    return config
+
+
+def k6_config(scenario: Scenario, outbound_urls: Mapping[str, str]) -> dict[str, Any]:
+    """The k6 script's MLPERF_CONFIG: load shape, pairs, the DFSPs they use, thresholds."""
+    load = scenario.load
+    used = sorted({p.source for p in load.pairs} | {p.dest for p in load.pairs})
+    return {
+        "tps": load.tps,
+        "duration_s": load.duration_s,
+        "pre_allocated_vus": load.pre_allocated_vus,
+        "max_vus": load.max_vus,
+        "currency": scenario.currency,
+        "amount": load.amount,
+        "http_timeout_s": load.http_timeout_s,
+        "pairs": [{"source": p.source, "dest": p.dest, "weight": p.weight} for p in load.pairs],
+        "dfsps": {
+            dfsp_id: {
+                "outbound_url": outbound_urls[dfsp_id],
+                "msisdn_start": scenario.dfsp(dfsp_id).msisdns.start,
+                "msisdn_count": scenario.dfsp(dfsp_id).msisdns.count,
+            }
+            for dfsp_id in used
+        },
+        "thresholds": {metric: list(exprs) for metric, exprs in load.thresholds.items()},
+    }

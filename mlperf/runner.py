@@ -1,0 +1,212 @@
+"""The one way out of the workspace: every tool command, background process and lab HTTP call.
+
+Stages never call subprocess or urllib themselves. They hand a `Command`, a `Spawn` or an
+`HttpCall` to the `Runner`, which logs it, applies its timeout, streams its output, and with
+`dry_run` prints it instead of running it. Tests read `Runner.plan` to assert what a stage
+would do, so `--dry-run` and the tests see the same plan.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shlex
+import signal
+import subprocess
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from mlperf.errors import UserError
+
+Echo = Callable[[str], None]
+
+
+def _env_prefix(env: Mapping[str, str]) -> str:
+    return "".join(f"{key}={shlex.quote(value)} " for key, value in sorted(env.items()))
+
+
+@dataclass(frozen=True)
+class Command:
+    """A tool invocation run to completion: argv, extra environment, folder and time limit."""
+
+    argv: tuple[str, ...]
+    env: Mapping[str, str] = field(default_factory=dict)
+    cwd: Path | None = None
+    timeout_s: float | None = None
+
+    def shell(self) -> str:
+        """The command as a user could paste it into a shell."""
+        cd = f"cd {shlex.quote(str(self.cwd))} && " if self.cwd else ""
+        return f"{cd}{_env_prefix(self.env)}{shlex.join(self.argv)}"
+
+
+@dataclass(frozen=True)
+class Spawn:
+    """A background process that outlives the task: argv, environment and its log file."""
+
+    argv: tuple[str, ...]
+    log_path: Path
+    env: Mapping[str, str] = field(default_factory=dict)
+
+    def shell(self) -> str:
+        return f"{_env_prefix(self.env)}{shlex.join(self.argv)} >{self.log_path} 2>&1 &"
+
+
+@dataclass(frozen=True)
+class HttpCall:
+    """One JSON HTTP request to a service the workspace runs (the lab's admin or outbound API)."""
+
+    method: str
+    url: str
+    body: Any = None
+    timeout_s: float = 10.0
+
+    def shell(self) -> str:
+        data = f" -d {shlex.quote(json.dumps(self.body, sort_keys=True))}" if self.body else ""
+        return f"curl -sS -X {self.method} {self.url}{data}"
+
+
+@dataclass(frozen=True)
+class Completed:
+    """How a `Command` ended. In a dry run nothing ran and `returncode` is 0."""
+
+    returncode: int
+    output: str = ""
+    dry_run: bool = False
+
+
+@dataclass(frozen=True)
+class HttpResponse:
+    status: int
+    body: Any
+
+
+Step = Command | Spawn | HttpCall
+
+
+class Runner:
+    """Runs (or, with `dry_run`, prints) every external step and remembers it in `plan`."""
+
+    def __init__(self, *, dry_run: bool = False, echo: Echo = print, log_path: Path | None = None):
+        self.dry_run = dry_run
+        self.echo = echo
+        self.log_path = log_path
+        self.plan: list[Step] = []
+
+    def _record(self, step: Step, *, quiet: bool = False) -> None:
+        self.plan.append(step)
+        if self.dry_run:
+            self.echo(f"[dry-run] {step.shell()}")
+        elif not quiet:
+            self.echo(f"$ {step.shell()}")
+        if self.log_path is not None and not self.dry_run:
+            self.log_path.parent.mkdir(parents=True, exist_ok=True)
+            stamp = datetime.now(UTC).isoformat(timespec="seconds")
+            with self.log_path.open("a", encoding="utf-8") as log:
+                log.write(f"{stamp} {step.shell()}\n")
+
+    def run(
+        self, command: Command, *, on_line: Echo | None = None, quiet: bool = False
+    ) -> Completed:
+        """Run `command`, streaming each output line to `on_line` (default: echo)."""
+        self._record(command, quiet=quiet)
+        if self.dry_run:
+            return Completed(returncode=0, dry_run=True)
+        sink = on_line or self.echo
+        try:
+            process = subprocess.Popen(
+                command.argv,
+                cwd=command.cwd,
+                env={**os.environ, **command.env},
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                start_new_session=True,
+            )
+        except FileNotFoundError as exc:
+            raise UserError(f"{command.argv[0]}: command not found") from exc
+        timed_out = threading.Event()
+        watchdog = None
+        if command.timeout_s is not None:
+            watchdog = threading.Timer(command.timeout_s, _expire, (process.pid, timed_out))
+            watchdog.daemon = True
+            watchdog.start()
+        lines: list[str] = []
+        assert process.stdout is not None
+        try:
+            for line in process.stdout:
+                lines.append(line)
+                sink(line.rstrip("\n"))
+            process.wait()
+        except KeyboardInterrupt:
+            _kill_group(process.pid, signal.SIGINT)
+            process.wait()
+            raise
+        finally:
+            if watchdog is not None:
+                watchdog.cancel()
+        if timed_out.is_set():
+            raise UserError(f"{command.argv[0]} timed out after {command.timeout_s:.0f} s")
+        return Completed(returncode=process.returncode, output="".join(lines))
+
+    def spawn(self, spawn: Spawn) -> int | None:
+        """Start a detached background process logging to `spawn.log_path`; its PID, or None."""
+        self._record(spawn)
+        if self.dry_run:
+            return None
+        spawn.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with spawn.log_path.open("ab") as log:
+            process = subprocess.Popen(
+                spawn.argv,
+                env={**os.environ, **spawn.env},
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        return process.pid
+
+    def http(self, call: HttpCall, *, quiet: bool = True) -> HttpResponse | None:
+        """Send a JSON request; the response, None in a dry run. Connection failures raise."""
+        self._record(call, quiet=quiet)
+        if self.dry_run:
+            return None
+        return send_json(call)
+
+
+def send_json(call: HttpCall) -> HttpResponse:
+    """Send `call` and decode the JSON answer (error statuses included)."""
+    data = None if call.body is None else json.dumps(call.body).encode()
+    request = urllib.request.Request(call.url, data=data, method=call.method)
+    request.add_header("Accept", "application/json")
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(request, timeout=call.timeout_s) as response:
+            return HttpResponse(response.status, _decode(response.read()))
+    except urllib.error.HTTPError as error:
+        return HttpResponse(error.code, _decode(error.read()))
+
+
+def _decode(raw: bytes) -> Any:
+    try:
+        return json.loads(raw) if raw else None
+    except json.JSONDecodeError:
+        return raw.decode(errors="replace")
+
+
+def _expire(pid: int, flag: threading.Event) -> None:
+    flag.set()
+    _kill_group(pid)
+
+
+def _kill_group(pid: int, sig: int = signal.SIGKILL) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, sig)

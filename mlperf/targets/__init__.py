@@ -1,0 +1,34 @@
+"""Targets implement the same stages; `stage_function` picks one by target and stage name."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from mlperf.errors import UserError
+from mlperf.targets import aws, local
+from mlperf.targets.base import StageContext
+
+TARGETS: dict[str, dict[str, Callable[[StageContext], Any]]] = {
+    "local": {
+        "provision": local.provision,
+        "deploy": local.deploy,
+        "seed": local.seed_lab,
+        "test": local.test,
+        "destroy": local.destroy,
+        "status": local.status,
+    },
+    "aws": dict.fromkeys(
+        ("provision", "deploy", "seed", "test", "destroy", "status"), aws.not_yet_implemented
+    ),
+}
+
+
+def check_target(target: str) -> None:
+    if target not in TARGETS:
+        raise UserError(f"--target: unknown target {target!r} (choose {', '.join(TARGETS)})")
+
+
+def stage_function(target: str, stage: str) -> Callable[[StageContext], Any]:
+    check_target(target)
+    return TARGETS[target][stage]

@@ -1,0 +1,364 @@
+"""The local target: the lab as a background process on loopback, and the real k6 against it.
+
+provision renders the lab config and topology into the run-state folder; deploy starts the lab;
+seed onboards participants and MSISDN ranges through its admin API; test runs k6 and writes a
+run folder; destroy stops the lab. Each stage is idempotent and refuses to run before the
+stage it needs.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from mlperf import k6, render, seed
+from mlperf.errors import UserError
+from mlperf.fsutil import read_json, write_json_atomic
+from mlperf.results import record
+from mlperf.results.runs import RunFolder, list_runs
+from mlperf.runner import Command, HttpCall
+from mlperf.targets import local_lab
+from mlperf.targets.base import StageContext
+
+LAB_CONFIG = "lab.json"
+TOPOLOGY = "topology.json"
+LAB_LOG = "lab.log"
+
+
+def _admin_url(ctx: StageContext) -> str:
+    return render.lab_admin_url(ctx.scenario)
+
+
+def _topology(ctx: StageContext) -> dict[str, Any]:
+    return {
+        "admin_url": _admin_url(ctx),
+        "dfsps": render.local_outbound_urls(ctx.scenario),
+    }
+
+
+# provision ------------------------------------------------------------------------------------
+
+
+def provision(ctx: StageContext) -> None:
+    lab = render.lab_config(ctx.scenario)
+    topology = _topology(ctx)
+    files = {ctx.state_dir / LAB_CONFIG: lab, ctx.state_dir / TOPOLOGY: topology}
+    if ctx.dry_run:
+        for path, content in files.items():
+            ctx.echo(f"[dry-run] write {ctx.project.relative(path)}:")
+            ctx.echo(json.dumps(content, indent=2, sort_keys=True))
+        return
+    done = ctx.state.get("provisioned")
+    if done and done.get("digest") == ctx.scenario.digest and all(p.exists() for p in files):
+        ctx.echo(f"provision: up to date ({ctx.project.relative(ctx.state_dir)}), nothing to do")
+        return
+    for path, content in files.items():
+        write_json_atomic(path, content)
+    ctx.state.mark("provisioned", digest=ctx.scenario.digest, lab_hash=lab["config_hash"])
+    ctx.echo(f"provision: lab admin API {topology['admin_url']}")
+    for dfsp_id, url in topology["dfsps"].items():
+        ctx.echo(f"  {dfsp_id:<8} {url}")
+    ctx.echo(f"provision: run state in {ctx.project.relative(ctx.state_dir)}")
+
+
+def _require_provisioned(ctx: StageContext, stage: str) -> dict[str, Any]:
+    done = ctx.state.get("provisioned")
+    lab_path = ctx.state_dir / LAB_CONFIG
+    if not done or not lab_path.exists():
+        raise UserError(f"{stage} needs provision first: run {ctx.invoke_hint('provision')}")
+    if done.get("digest") != ctx.scenario.digest:
+        raise UserError(
+            f"scenario {ctx.scenario.name} changed since it was provisioned: "
+            f"run {ctx.invoke_hint('provision')} again"
+        )
+    return read_json(lab_path)
+
+
+# deploy ---------------------------------------------------------------------------------------
+
+
+def deploy(ctx: StageContext) -> None:
+    if ctx.dry_run:
+        lab = render.lab_config(ctx.scenario)
+        ctx.runner.spawn(local_lab.spawn_lab(ctx.state_dir / LAB_CONFIG, ctx.state_dir / LAB_LOG))
+        ctx.runner.http(HttpCall("GET", f"{_admin_url(ctx)}/health"), quiet=False)
+        ctx.echo(f"[dry-run] wait until /health reports config_hash {lab['config_hash']}")
+        return
+    lab = _require_provisioned(ctx, "deploy")
+    admin_url = _admin_url(ctx)
+    running = _running_lab(ctx)
+    if running is not None:
+        pid, answer = running
+        if answer is not None and answer.get("config_hash") == lab["config_hash"]:
+            ctx.echo(f"deploy: lab already running (pid {pid}) with this config, nothing to do")
+            return
+        ctx.echo(f"deploy: lab (pid {pid}) runs another config; restarting it")
+        local_lab.stop(pid)
+        ctx.state.clear("deployed", "seeded")
+
+    ports = [(lab["admin_port"], "lab admin API")] + [
+        (d["port"], f"{d['fsp_id']} outbound API") for d in lab["dfsps"]
+    ]
+    busy = local_lab.busy_port(lab["host"], ports)
+    if busy is not None:
+        port, what = busy
+        raise UserError(
+            f"port {port} ({what}) on {lab['host']} is already in use by another process: "
+            f"free it, or set base_port in {_local_override_hint(ctx)}"
+        )
+    log_path = ctx.state_dir / LAB_LOG
+    pid = ctx.runner.spawn(local_lab.spawn_lab(ctx.state_dir / LAB_CONFIG, log_path))
+    assert pid is not None
+    answer = local_lab.wait_healthy(
+        admin_url, pid, lab["config_hash"], ctx.scenario.local.startup_timeout_s, log_path, ctx.echo
+    )
+    ctx.state.mark(
+        "deployed", pid=pid, config_hash=lab["config_hash"], lab_started_at=answer.get("started_at")
+    )
+    ctx.state.clear("seeded")
+    ctx.echo(f"deploy: lab running (pid {pid}), log {ctx.project.relative(log_path)}")
+
+
+def _running_lab(ctx: StageContext) -> tuple[int, dict[str, Any] | None] | None:
+    """(pid, health) of the lab this scenario started, when it is still running."""
+    deployed = ctx.state.get("deployed")
+    if not deployed:
+        return None
+    pid = int(deployed["pid"])
+    if not local_lab.is_lab_process(pid):
+        ctx.state.clear("deployed", "seeded")
+        return None
+    answer = local_lab.health(_admin_url(ctx))
+    if answer is not None and answer.get("pid") != pid:
+        answer = None
+    return pid, answer
+
+
+def _require_deployed(ctx: StageContext, stage: str) -> dict[str, Any]:
+    lab = _require_provisioned(ctx, stage)
+    running = _running_lab(ctx)
+    if running is None:
+        raise UserError(
+            f"{stage} needs deploy first: the lab is not running; run {ctx.invoke_hint('deploy')}"
+        )
+    pid, answer = running
+    if answer is None:
+        raise UserError(
+            f"the lab (pid {pid}) does not answer {_admin_url(ctx)}/health: "
+            f"run {ctx.invoke_hint('destroy')} and {ctx.invoke_hint('deploy')}"
+        )
+    if answer.get("config_hash") != lab["config_hash"]:
+        raise UserError(f"the lab runs an older config: run {ctx.invoke_hint('deploy')} again")
+    return answer
+
+
+def _local_override_hint(ctx: StageContext) -> str:
+    return ctx.project.relative(ctx.scenario.directory / "overrides" / "local.yaml")
+
+
+# seed -----------------------------------------------------------------------------------------
+
+
+def seed_lab(ctx: StageContext) -> None:
+    admin_url = _admin_url(ctx)
+    if not ctx.dry_run:
+        _require_deployed(ctx, "seed")
+    created = {"participants": 0, "ranges": 0}
+    for participant in seed.participants(ctx.scenario):
+        body = {"currency": participant["currency"], "ndc": participant["ndc"]}
+        url = f"{admin_url}/admin/participants/{participant['fspId']}"
+        created["participants"] += _admin_put(ctx, url, body)
+    for entry in seed.msisdn_ranges(ctx.scenario):
+        body = {"start": entry["start"], "count": entry["count"]}
+        url = f"{admin_url}/admin/participants/{entry['fspId']}/msisdns"
+        created["ranges"] += _admin_put(ctx, url, body)
+    urls = render.local_outbound_urls(ctx.scenario)
+    for lookup in seed.sample_lookups(ctx.scenario):
+        call = HttpCall("GET", f"{urls[lookup.via]}/parties/MSISDN/{lookup.msisdn}")
+        response = ctx.runner.http(call, quiet=not ctx.dry_run)
+        if response is None:
+            continue
+        found = _party_fsp(response.body) if response.status == 200 else None
+        if found != lookup.owner:
+            raise UserError(
+                f"seed: lookup of MSISDN {lookup.msisdn} via {lookup.via} gave "
+                f"{found or f'HTTP {response.status}'}, expected {lookup.owner}"
+            )
+    if ctx.dry_run:
+        return
+    health = local_lab.health(admin_url) or {}
+    ctx.state.mark("seeded", digest=ctx.scenario.digest, lab_started_at=health.get("started_at"))
+    n = len(ctx.scenario.dfsps)
+    msisdns = sum(d.msisdns.count for d in ctx.scenario.dfsps)
+    ctx.echo(
+        f"seed: {n} participants ({created['participants']} new), {n} MSISDN ranges "
+        f"({created['ranges']} new, {msisdns} MSISDNs); sample lookup verified for {n} DFSPs"
+    )
+
+
+def _admin_put(ctx: StageContext, url: str, body: dict[str, Any]) -> int:
+    """PUT to the admin API; 1 when it created something, 0 when it was already there."""
+    response = ctx.runner.http(HttpCall("PUT", url, body), quiet=not ctx.dry_run)
+    if response is None:
+        return 0
+    if response.status in (200, 201):
+        return int(response.status == 201)
+    info = response.body.get("errorInformation", {}) if isinstance(response.body, dict) else {}
+    detail = info.get("errorDescription") or response.body
+    raise UserError(f"seed: PUT {url} failed with HTTP {response.status}: {detail}")
+
+
+def _party_fsp(body: Any) -> str | None:
+    try:
+        return body["party"]["body"]["partyIdInfo"]["fspId"]
+    except (KeyError, TypeError):
+        return None
+
+
+# test -----------------------------------------------------------------------------------------
+
+
+def test(ctx: StageContext) -> Path | None:
+    config = render.k6_config(ctx.scenario, render.local_outbound_urls(ctx.scenario))
+    binary = k6.find_k6()
+    load = ctx.scenario.load
+    timeout_s = load.duration_s + load.http_timeout_s + 120
+    if ctx.dry_run:
+        run_dir = ctx.project.runs_dir(ctx.scenario.name) / "<run-id>"
+        ctx.runner.run(
+            k6.run_command(binary, ctx.project.k6_script, config, run_dir, timeout_s=timeout_s)
+        )
+        return None
+    answer = _require_deployed(ctx, "test")
+    seeded = ctx.state.get("seeded")
+    if not seeded or seeded.get("lab_started_at") != answer.get("started_at"):
+        raise UserError(f"test needs seed first: run {ctx.invoke_hint('seed')}")
+    if not ctx.project.k6_script.exists():
+        raise UserError(f"k6 script not found: {ctx.project.relative(ctx.project.k6_script)}")
+
+    version_out = ctx.runner.run(
+        Command((str(binary), "version")), on_line=lambda _: None, quiet=True
+    )
+    started = datetime.now(UTC)
+    folder = RunFolder.start(ctx.project.runs_dir(ctx.scenario.name), started)
+    try:
+        return _run_k6(
+            ctx, folder, binary, config, k6.version(version_out.output), started, timeout_s
+        )
+    except BaseException:
+        folder.discard()
+        raise
+
+
+def _run_k6(
+    ctx: StageContext,
+    folder: RunFolder,
+    binary: Path,
+    config: dict[str, Any],
+    k6_version: str,
+    started: datetime,
+    timeout_s: float,
+) -> Path:
+    load = ctx.scenario.load
+    command = k6.run_command(
+        binary, ctx.project.k6_script, config, folder.work, timeout_s=timeout_s
+    )
+    record.write_config(folder.work, ctx.scenario, ctx.target, config, command)
+    ctx.echo(
+        f"test: k6 {k6_version}, {load.tps:g} TPS for {load.duration_s:g} s "
+        f"({load.transactions} transactions), scenario {ctx.scenario.name}"
+    )
+    log_path = folder.work / "k6.log"
+    with log_path.open("w", encoding="utf-8") as log:
+
+        def show(line: str) -> None:
+            log.write(line + "\n")
+            if (
+                line.startswith(("running (", "default", "     scenarios", "ERRO", "WARN"))
+                or "level=" in line
+            ):
+                ctx.echo(f"  {line.strip()}")
+
+        completed = ctx.runner.run(command, on_line=show, quiet=True)
+    summary_path = folder.work / "k6-summary.json"
+    if not summary_path.exists():
+        keep = ctx.state_dir / "k6-last-failure.log"
+        keep.parent.mkdir(parents=True, exist_ok=True)
+        keep.write_text(log_path.read_text(encoding="utf-8"), encoding="utf-8")
+        raise UserError(
+            f"k6 exited with {completed.returncode} before writing its summary; "
+            f"no run folder written (k6 output: {ctx.project.relative(keep)})"
+        )
+    if completed.returncode not in (0, k6.EXIT_THRESHOLDS_CROSSED):
+        raise UserError(f"k6 exited with {completed.returncode}; see its output above")
+    data = read_json(summary_path)
+    summary = record.build_summary(
+        ctx.scenario, ctx.target, data, k6_version, started, datetime.now(UTC), ctx.project.root
+    )
+    final = folder.publish(lambda run_id: record.finalize(folder.work, summary, run_id))
+    ctx.echo(record.headline(summary))
+    ctx.echo(f"results: {ctx.project.relative(final)}/")
+    if summary["status"] != "passed":
+        crossed = [
+            f"{c['metric']} {c['expression']}"
+            for c in summary["thresholds"]["checks"]
+            if not c["ok"]
+        ]
+        raise UserError(f"thresholds crossed: {', '.join(crossed)}", exit_code=1)
+    return final
+
+
+# destroy and status ---------------------------------------------------------------------------
+
+
+def destroy(ctx: StageContext) -> None:
+    deployed = ctx.state.get("deployed")
+    pid = int(deployed["pid"]) if deployed else None
+    if ctx.dry_run:
+        ctx.echo(
+            f"[dry-run] stop the lab (pid {pid or 'none'}) and clear {ctx.project.relative(ctx.state_dir)}"
+        )
+        return
+    if pid is not None and local_lab.is_lab_process(pid):
+        local_lab.stop(pid)
+        ctx.echo(f"destroy: stopped the lab (pid {pid})")
+    else:
+        ctx.echo("destroy: no lab running for this scenario")
+    ctx.state.clear("deployed", "seeded", "provisioned")
+    ctx.echo(
+        f"destroy: results under {ctx.project.relative(ctx.project.runs_dir(ctx.scenario.name))} are untouched"
+    )
+
+
+def status(ctx: StageContext) -> None:
+    state = ctx.state.read()
+    ctx.echo(f"scenario {ctx.scenario.name} on target {ctx.target} (digest {ctx.scenario.digest})")
+    provisioned = state.get("provisioned")
+    if provisioned is None:
+        ctx.echo("  provisioned: no")
+    else:
+        stale = (
+            "" if provisioned.get("digest") == ctx.scenario.digest else " (scenario changed since)"
+        )
+        ctx.echo(f"  provisioned: yes, {provisioned['at']}{stale}")
+    running = _running_lab(ctx)
+    if running is None:
+        ctx.echo("  deployed:    no")
+    else:
+        pid, answer = running
+        health = "healthy" if answer else "not answering"
+        ctx.echo(f"  deployed:    yes, lab pid {pid}, {health}, {_admin_url(ctx)}")
+    seeded = ctx.state.get("seeded")
+    live = running is not None and running[1] is not None
+    if seeded and live and seeded.get("lab_started_at") == running[1].get("started_at"):
+        ctx.echo(f"  seeded:      yes, {seeded['at']}")
+    else:
+        ctx.echo("  seeded:      no")
+    runs = list_runs(ctx.project.runs_dir(ctx.scenario.name))
+    ctx.echo(
+        f"  runs:        {len(runs)} in {ctx.project.relative(ctx.project.runs_dir(ctx.scenario.name))}"
+    )
+    for run in runs[-5:]:
+        ctx.echo(f"    {record.one_line(run)}")

@@ -1,0 +1,43 @@
+"""CI sessions. Run `nox -l` to list them; bare `nox` runs the CI set (lint, tests, e2e).
+
+Sessions run in the environment nox itself runs in: the workspace venv that the README's
+commands create with `pip install -e '.[dev]'`, so every dependency comes from pyproject.toml
+and is installed once.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+
+import nox
+
+nox.options.sessions = ["lint", "tests", "e2e"]
+nox.options.error_on_external_run = False
+
+
+def _python(session: nox.Session, *args: str) -> None:
+    """Run `python -m …` with the interpreter nox runs under (the workspace venv)."""
+    if importlib.util.find_spec("mlperf") is None:
+        session.error("Usage: run nox from the workspace venv, e.g. .venv/bin/nox (see README.md)")
+    session.run(sys.executable, *args, external=True)
+
+
+@nox.session(venv_backend="none")
+def lint(session: nox.Session) -> None:
+    """Ruff lint and format check of the package, tasks, tests and this file."""
+    paths = ["mlperf", "tests", "tasks.py", "noxfile.py"]
+    _python(session, "-m", "ruff", "check", *paths)
+    _python(session, "-m", "ruff", "format", "--check", *paths)
+
+
+@nox.session(venv_backend="none")
+def tests(session: nox.Session) -> None:
+    """Unit, lab API, k6 script and stage tests (everything but the end-to-end chain)."""
+    _python(session, "-m", "pytest", "-m", "not e2e", *session.posargs)
+
+
+@nox.session(venv_backend="none")
+def e2e(session: nox.Session) -> None:
+    """The whole local chain through the invoke CLI: a few TPS for about 20 s, run twice."""
+    _python(session, "-m", "pytest", "-m", "e2e", *session.posargs)
