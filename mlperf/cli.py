@@ -3,6 +3,7 @@
 Settings resolve in one order: the task's flag → the same flag given to an earlier task of the
 same command (`invoke provision --scenario x deploy seed test` runs every stage on x) → invoke
 config (`invoke.yaml`, or INVOKE_MLPERF_SCENARIO / INVOKE_MLPERF_TARGET) → the default.
+`--dry-run` carries the same way, so `invoke provision --dry-run deploy seed test` changes nothing.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ HELP = {
 
 # Flags given earlier in one `invoke a b c` command, carried to the tasks after it.
 _chain: dict[str, str] = {}
+_chain_dry_run: list[bool] = []
 
 
 def echo(line: str) -> None:
@@ -52,6 +54,9 @@ def setting(c: Context, name: str, flag: str | None) -> str:
 def run_stage(
     c: Context, stage: str, scenario: str | None, target: str | None, dry_run: bool
 ) -> None:
+    if dry_run:
+        _chain_dry_run.append(True)
+    dry_run = bool(_chain_dry_run)
     try:
         scenario_name = setting(c, "scenario", scenario)
         target_name = setting(c, "target", target)

@@ -1,0 +1,137 @@
+"""The invoke tasks as a user runs them: chained flags, dry-run plans, and one-line errors."""
+
+from __future__ import annotations
+
+import socket
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from mlperf import k6
+from mlperf.errors import UserError
+from mlperf.project import Project
+from mlperf.scenario.load import load_scenario
+from tests.conftest import write_scenario
+
+Cli = Callable[..., object]
+
+
+def one_line_error(result: object, code: int = 2) -> str:
+    assert result.returncode == code, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+def test_unknown_scenario(invoke_cli: Cli) -> None:
+    line = one_line_error(invoke_cli("provision", "--scenario", "nope"))
+    assert line.startswith("provision: --scenario: unknown scenario 'nope'")
+
+
+def test_malformed_override_file(invoke_cli: Cli, checkout: Project) -> None:
+    write_scenario(checkout, "bad", {"k6": "tps: [1,\n"})
+    line = one_line_error(invoke_cli("deploy", "--scenario", "bad"))
+    assert line.startswith("deploy: performance-tests/results/bad/overrides/k6.yaml:")
+    assert "YAML syntax error" in line
+    assert not checkout.state_root.exists()
+
+
+def test_unknown_and_unbuilt_targets(invoke_cli: Cli, small_scenario: Callable[..., str]) -> None:
+    small_scenario("t")
+    assert "unknown target 'gcp' (choose local, aws)" in one_line_error(
+        invoke_cli("provision", "--scenario", "t", "--target", "gcp")
+    )
+    assert "--target aws: not yet implemented" in one_line_error(
+        invoke_cli("provision", "--scenario", "t", "--target", "aws")
+    )
+
+
+def test_a_flag_carries_along_the_chain(
+    invoke_cli: Cli, small_scenario: Callable[..., str]
+) -> None:
+    small_scenario("t")
+    result = invoke_cli("provision", "--scenario", "t", "status")
+    assert result.returncode == 0, result.stderr
+    assert "scenario t on target local" in result.stdout
+    assert "provisioned: yes" in result.stdout
+
+
+def test_conflicting_flags_in_one_chain(
+    invoke_cli: Cli, small_scenario: Callable[..., str]
+) -> None:
+    small_scenario("t")
+    small_scenario("u")
+    line = one_line_error(invoke_cli("provision", "--scenario", "t", "status", "--scenario", "u"))
+    assert "--scenario u conflicts with --scenario t given earlier" in line
+
+
+def test_stages_refuse_to_run_out_of_order(
+    invoke_cli: Cli, small_scenario: Callable[..., str]
+) -> None:
+    small_scenario("t")
+    line = one_line_error(invoke_cli("seed", "--scenario", "t"))
+    assert line == "seed: seed needs provision first: run `invoke provision --scenario t`"
+    line = one_line_error(invoke_cli("provision", "--scenario", "t", "test"))
+    assert (
+        "test needs deploy first: the lab is not running; run `invoke deploy --scenario t`" in line
+    )
+
+
+def test_dry_run_chain_prints_the_plan_and_changes_nothing(
+    invoke_cli: Cli, checkout: Project, small_scenario: Callable[..., str]
+) -> None:
+    small_scenario("t")
+    result = invoke_cli("provision", "--scenario", "t", "--dry-run", "deploy", "seed", "test")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "[dry-run] write .workspace/t/local/lab.json:" in out
+    assert "-m mlperf.lab --config" in out
+    assert (
+        "[dry-run] curl -sS -X PUT http://127.0.0.1:" in out and "/admin/participants/fsp201" in out
+    )
+    assert "/admin/participants/fsp208/msisdns" in out
+    assert "/parties/MSISDN/" in out
+    assert "MLPERF_CONFIG=" in out and " run --no-usage-report --no-color " in out
+    assert not checkout.state_root.exists()
+    assert not checkout.runs_dir("t").exists()
+
+
+def test_a_port_already_taken(
+    invoke_cli: Cli, small_scenario: Callable[..., str], checkout: Project
+) -> None:
+    small_scenario("t")
+    port = load_scenario(checkout, "t").local.base_port + 3
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", port))
+        squatter.listen()
+        line = one_line_error(invoke_cli("provision", "--scenario", "t", "deploy"))
+    assert line.startswith(
+        f"deploy: port {port} (fsp203 outbound API) on 127.0.0.1 is already in use"
+    )
+    assert "performance-tests/results/t/overrides/local.yaml" in line
+
+
+def test_k6_override_that_is_not_a_binary(
+    invoke_cli: Cli, small_scenario: Callable[..., str]
+) -> None:
+    small_scenario("t")
+    result = invoke_cli("test", "--scenario", "t", env={"MLPERF_K6": "/nonexistent/k6"})
+    assert one_line_error(result) == "test: MLPERF_K6=/nonexistent/k6: not an executable file"
+
+
+def test_k6_missing_everywhere(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("MLPERF_K6", raising=False)
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "python"))
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(UserError, match=r"^k6 not found: install the workspace"):
+        k6.find_k6()
+
+
+def test_validate_all_shipped(invoke_cli: Cli, small_scenario: Callable[..., str]) -> None:
+    small_scenario("t")
+    result = invoke_cli("validate", "--all")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("t: valid")
