@@ -9,6 +9,8 @@ stage it needs.
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -272,16 +274,14 @@ def _run_k6(
     )
     log_path = folder.work / "k6.log"
     with log_path.open("w", encoding="utf-8") as log:
+        progress = K6Progress(ctx.echo)
 
         def show(line: str) -> None:
             log.write(line + "\n")
-            if (
-                line.startswith(("running (", "default", "     scenarios", "ERRO", "WARN"))
-                or "level=" in line
-            ):
-                ctx.echo(f"  {line.strip()}")
+            progress.line(line)
 
         completed = ctx.runner.run(command, on_line=show, quiet=True)
+        progress.flush()
     summary_path = folder.work / "k6-summary.json"
     if not summary_path.exists():
         keep = ctx.state_dir / "k6-last-failure.log"
@@ -308,6 +308,34 @@ def _run_k6(
         ]
         raise UserError(f"thresholds crossed: {', '.join(crossed)}", exit_code=1)
     return final
+
+
+class K6Progress:
+    """Passes k6's warnings and errors through, and its once-a-second progress every 5 s."""
+
+    EVERY_S = 5.0
+
+    def __init__(self, echo: Callable[[str], None]) -> None:
+        self.echo = echo
+        self.last_shown = 0.0
+        self.pending: str | None = None
+
+    def line(self, line: str) -> None:
+        text = line.strip()
+        if text.startswith("running ("):
+            now = time.monotonic()
+            if now - self.last_shown >= self.EVERY_S:
+                self.echo(f"  {text}")
+                self.last_shown, self.pending = now, None
+            else:
+                self.pending = text
+        elif "level=warning" in text or "level=error" in text or text.startswith("scenarios:"):
+            self.echo(f"  {text}")
+
+    def flush(self) -> None:
+        if self.pending:
+            self.echo(f"  {self.pending}")
+            self.pending = None
 
 
 # destroy and status ---------------------------------------------------------------------------

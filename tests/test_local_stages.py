@@ -1,0 +1,176 @@
+"""The local stages in-process against the real lab and k6: idempotence, results, verdicts."""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from mlperf.errors import UserError
+from mlperf.fsutil import read_json
+from mlperf.project import Project
+from mlperf.results.runs import list_runs, summary_errors
+from mlperf.runner import Runner
+from mlperf.scenario.load import load_scenario
+from mlperf.targets import local, local_lab
+from mlperf.targets.base import StageContext
+
+pytestmark = pytest.mark.usefixtures("stop_labs")
+
+
+def context(project: Project, name: str, lines: list[str], dry_run: bool = False) -> StageContext:
+    scenario = load_scenario(project, name)
+    runner = Runner(dry_run=dry_run, echo=lines.append)
+    return StageContext(project, scenario, "local", runner, lines.append)
+
+
+def bring_up(project: Project, name: str) -> list[str]:
+    lines: list[str] = []
+    ctx = context(project, name, lines)
+    local.provision(ctx)
+    local.deploy(ctx)
+    local.seed_lab(ctx)
+    return lines
+
+
+def test_chain_is_idempotent_and_destroy_stops_the_lab(
+    checkout: Project, small_scenario: Callable[..., str]
+) -> None:
+    name = small_scenario("t")
+    bring_up(checkout, name)
+    ctx = context(checkout, name, [])
+    pid = ctx.state.get("deployed")["pid"]
+    assert local_lab.is_lab_process(pid)
+
+    again = bring_up(checkout, name)
+    assert any("provision: up to date" in line for line in again)
+    assert any(f"lab already running (pid {pid})" in line for line in again)
+    assert any("8 participants (0 new), 8 MSISDN ranges (0 new" in line for line in again)
+    assert context(checkout, name, []).state.get("deployed")["pid"] == pid
+
+    lines: list[str] = []
+    local.destroy(context(checkout, name, lines))
+    assert not local_lab.is_alive(pid)
+    assert f"destroy: stopped the lab (pid {pid})" in lines
+    with pytest.raises(UserError, match="needs provision first"):
+        local.seed_lab(context(checkout, name, []))
+
+
+def test_a_changed_scenario_must_be_provisioned_and_redeployed(
+    checkout: Project, small_scenario: Callable[..., str]
+) -> None:
+    name = small_scenario("t")
+    bring_up(checkout, name)
+    old_pid = context(checkout, name, []).state.get("deployed")["pid"]
+    overrides = checkout.scenario_dir(name) / "overrides" / "local.yaml"
+    overrides.write_text(
+        overrides.read_text() + "latency_ms: {discovery: 1, quote: 0, transfer: 0}\n"
+    )
+    with pytest.raises(UserError, match="changed since it was provisioned"):
+        local.deploy(context(checkout, name, []))
+    lines = bring_up(checkout, name)
+    assert any("runs another config; restarting it" in line for line in lines)
+    assert not local_lab.is_alive(old_pid)
+    assert any("8 participants (8 new)" in line for line in lines)  # a new lab starts empty
+
+
+def test_test_writes_a_complete_run_folder_and_never_overwrites(
+    checkout: Project, small_scenario: Callable[..., str]
+) -> None:
+    name = small_scenario("t", tps=10, transactions=30)
+    bring_up(checkout, name)
+    lines: list[str] = []
+    first = local.test(context(checkout, name, lines))
+    assert first is not None
+    assert {p.name for p in first.iterdir()} >= {
+        "summary.json",
+        "config.json",
+        "k6-summary.json",
+        "k6-summary.txt",
+        "k6.log",
+    }
+    summary = read_json(first / "summary.json")
+    assert summary_errors(summary) == []
+    assert summary["run_id"] == first.name
+    assert summary["status"] == "passed"
+    results = summary["results"]
+    assert results["completed"] + results["failed"] >= 30
+    assert results["completed"] > 0 and results["failed"] == 0
+    for phase in ("discovery", "quote", "transfer", "e2e"):
+        assert summary["latency_ms"][phase]["p99"] is not None
+    config = read_json(first / "config.json")
+    assert config["k6_config"]["tps"] == 10
+    assert config["scenario_digest"] == summary["provenance"]["scenario_digest"]
+    assert any(line.startswith("results: performance-tests/results/t/runs/") for line in lines)
+
+    before = {p.name: p.read_bytes() for p in first.iterdir()}
+    second = local.test(context(checkout, name, []))
+    assert second is not None and second != first
+    assert {p.name: p.read_bytes() for p in first.iterdir()} == before
+    assert list_runs(checkout.runs_dir(name)) == sorted([first, second])
+    assert not list(checkout.runs_dir(name).glob(".in-progress-*"))
+
+
+def test_crossed_thresholds_exit_1_and_still_keep_the_run(
+    checkout: Project, small_scenario: Callable[..., str]
+) -> None:
+    name = small_scenario("t", tps=10, transactions=20, thresholds={"e2e_time": ["p(95)<0.0001"]})
+    bring_up(checkout, name)
+    with pytest.raises(UserError, match=r"thresholds crossed: e2e_time p\(95\)<0.0001") as caught:
+        local.test(context(checkout, name, []))
+    assert caught.value.exit_code == 1
+    (run,) = list_runs(checkout.runs_dir(name))
+    summary = read_json(run / "summary.json")
+    assert summary["status"] == "failed"
+    assert summary["thresholds"]["passed"] is False
+
+
+def test_test_before_seed_is_refused(checkout: Project, small_scenario: Callable[..., str]) -> None:
+    name = small_scenario("t")
+    ctx = context(checkout, name, [])
+    local.provision(ctx)
+    local.deploy(ctx)
+    with pytest.raises(UserError, match=r"test needs seed first: run `invoke seed --scenario t`"):
+        local.test(context(checkout, name, []))
+
+
+def test_k6_failing_before_its_summary_leaves_no_run(
+    checkout: Project,
+    small_scenario: Callable[..., str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    name = small_scenario("t")
+    bring_up(checkout, name)
+    fake = tmp_path / "k6"
+    fake.write_text(
+        "#!/bin/sh\nif [ \"$1\" = version ]; then echo 'k6 v0.0.0'; exit 0; fi\necho boom; exit 107\n"
+    )
+    fake.chmod(0o755)
+    monkeypatch.setenv("MLPERF_K6", str(fake))
+    with pytest.raises(
+        UserError, match="k6 exited with 107 before writing its summary; no run folder written"
+    ):
+        local.test(context(checkout, name, []))
+    assert list(checkout.runs_dir(name).iterdir()) == []
+    assert "boom" in (checkout.state_dir(name, "local") / "k6-last-failure.log").read_text()
+
+
+def test_a_lab_killed_from_outside_is_noticed_and_redeployed(
+    checkout: Project, small_scenario: Callable[..., str]
+) -> None:
+    name = small_scenario("t")
+    bring_up(checkout, name)
+    pid = context(checkout, name, []).state.get("deployed")["pid"]
+    os.kill(pid, signal.SIGKILL)
+    local_lab.stop(pid)  # reaps it: the test process is its parent
+    lines: list[str] = []
+    local.status(context(checkout, name, lines))
+    assert "  deployed:    no" in lines and "  seeded:      no" in lines
+    with pytest.raises(UserError, match="seed needs deploy first"):
+        local.seed_lab(context(checkout, name, []))
+    bring_up(checkout, name)
+    assert context(checkout, name, []).state.get("deployed")["pid"] != pid
