@@ -66,7 +66,9 @@ def test_bad_scenario_name(checkout: Project) -> None:
 def test_yaml_syntax_error_names_file_line_and_column(checkout: Project) -> None:
     write_scenario(checkout, "s", {"k6": "tps: 5\npairs: [oops\n"})
     message = error_of(checkout, "s")
-    assert message.startswith("performance-tests/results/s/overrides/k6.yaml:3:1: YAML syntax error")
+    assert message.startswith(
+        "performance-tests/results/s/overrides/k6.yaml:3:1: YAML syntax error"
+    )
 
 
 def test_unknown_key_names_file_and_key(checkout: Project) -> None:
@@ -77,7 +79,9 @@ def test_unknown_key_names_file_and_key(checkout: Project) -> None:
 
 
 def test_wrong_type_names_file_and_key_path(checkout: Project) -> None:
-    write_scenario(checkout, "s", {"k6": {"pairs": [{"source": "fsp201", "dest": "fsp202", "weight": "half"}]}})
+    write_scenario(
+        checkout, "s", {"k6": {"pairs": [{"source": "fsp201", "dest": "fsp202", "weight": "half"}]}}
+    )
     message = error_of(checkout, "s")
     assert message.startswith("performance-tests/results/s/overrides/k6.yaml: pairs[0].weight:")
     assert "'half' is not of type 'number'" in message
@@ -110,7 +114,9 @@ def test_unknown_component_file(checkout: Project) -> None:
 
 def test_top_level_must_be_a_mapping(checkout: Project) -> None:
     write_scenario(checkout, "s", {"k6": "- 1\n- 2\n"})
-    assert "k6.yaml: expected a mapping of keys at the top level, found a list" in error_of(checkout, "s")
+    assert "k6.yaml: expected a mapping of keys at the top level, found a list" in error_of(
+        checkout, "s"
+    )
 
 
 def test_empty_override_file_is_fine(checkout: Project) -> None:
