@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from mlperf.scenario.model import Scenario
+from mlperf.seed import msisdn_ranges, participants
 
 
 def local_outbound_urls(scenario: Scenario) -> dict[str, str]:
@@ -28,7 +29,7 @@ def lab_admin_url(scenario: Scenario) -> str:
 
 
 def lab_config(scenario: Scenario) -> dict[str, Any]:
-    """The lab's own config file (`python -m mlperf.lab --config`), with a hash of itself."""
+    """The lab's own config file (`python -m mlperf.lab --config`), with a hash of what it serves."""
     config: dict[str, Any] = {
         "host": scenario.local.host,
         "admin_port": scenario.local.base_port,
@@ -38,7 +39,14 @@ def lab_config(scenario: Scenario) -> dict[str, Any]:
             for n, dfsp in enumerate(scenario.dfsps, start=1)
         ],
     }
-    canonical = json.dumps(config, sort_keys=True, separators=(",", ":"))
+    # The hash covers the seed data too: the lab keeps what seed registers in memory, so a
+    # changed participant or MSISDN range needs a fresh lab, not a second registration.
+    hashed = {
+        "lab": config,
+        "participants": participants(scenario),
+        "ranges": msisdn_ranges(scenario),
+    }
+    canonical = json.dumps(hashed, sort_keys=True, separators=(",", ":"))
     config["config_hash"] = hashlib.sha256(canonical.encode()).hexdigest()[:16]
     return config
 
