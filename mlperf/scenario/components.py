@@ -25,8 +25,12 @@ class Component:
 COMPONENTS: dict[str, Component] = {
     component.name: component
     for component in (
+        Component("infrastructure", PurePosixPath("infrastructure/defaults/infrastructure.yaml")),
         Component("k6", PurePosixPath("performance-tests/src/defaults/k6.yaml")),
+        Component("mojaloop", PurePosixPath("infrastructure/defaults/mojaloop.yaml")),
+        Component("backend", PurePosixPath("infrastructure/defaults/backend.yaml")),
         Component("dfsp", PurePosixPath("infrastructure/defaults/dfsp.yaml")),
+        Component("monitoring", PurePosixPath("infrastructure/defaults/monitoring.yaml")),
         Component("local", PurePosixPath("infrastructure/defaults/local.yaml")),
     )
 }
@@ -34,6 +38,6 @@ COMPONENTS: dict[str, Component] = {
 
 @cache
 def schema(name: str) -> dict[str, Any]:
-    """The JSON Schema of component `name`, shipped inside the package."""
+    """The JSON Schema of component `name` (or `scenario`), shipped inside the package."""
     text = resources.files("mlperf.scenario").joinpath("schemas", f"{name}.schema.json").read_text()
     return json.loads(text)

@@ -1,9 +1,11 @@
-"""Load a scenario: read defaults and overrides, merge them, validate, and decode.
+"""Load a scenario: resolve `extends`, merge layers, validate by schema and checks, decode.
 
-A scenario is the folder `performance-tests/results/<name>/`; its `overrides/<component>.yaml`
-files merge onto each component's defaults (mappings merge key by key, lists are replaced
-whole). The merged config is checked against the component's JSON Schema and then by the
-semantic checks; any problem is a `UserError` naming the file and the key path.
+A scenario is the folder `performance-tests/results/<name>/` with `overrides/<component>.yaml`
+files and an optional `scenario.yaml` (`description`, `extends`). Each component's config is
+its defaults, then the overrides of every scenario up the `extends` chain (the farthest
+first), then the scenario's own: mappings merge key by key, anything else (lists included)
+replaces. The result is checked against the component's JSON Schema, then by the semantic
+checks; a problem names the file to fix and the key path.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +28,41 @@ from mlperf.scenario.components import COMPONENTS, schema
 from mlperf.scenario.model import Scenario, build
 
 SCENARIO_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+SCENARIO_FILE = "scenario.yaml"
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One file's contribution to a component: the file and what it sets."""
+
+    path: Path
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A semantic check's outcome, located in the file a contributor would edit."""
+
+    check: str
+    level: str  # ok | warning | error
+    where: str  # file: key path
+    message: str
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """A schema-valid scenario and every semantic check's finding on it."""
+
+    scenario: Scenario
+    findings: tuple[Finding, ...]
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.level == "error"]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.level == "warning"]
 
 
 def scenario_names(project: Project) -> list[str]:
@@ -36,48 +74,108 @@ def scenario_names(project: Project) -> list[str]:
 
 
 def load_scenario(project: Project, name: str) -> Scenario:
-    """Load, merge, validate and decode scenario `name`, or raise one clear `UserError`."""
-    if not SCENARIO_NAME.match(name):
-        raise UserError(
-            f"--scenario: {name!r} is not a scenario name "
-            "(lower-case letters, digits, '.', '_' and '-')"
+    """Load and validate scenario `name`; the first error found is one clear `UserError`."""
+    evaluation = evaluate(project, name)
+    for finding in evaluation.errors:
+        raise UserError(f"{finding.where}: {finding.message}")
+    return evaluation.scenario
+
+
+def evaluate(project: Project, name: str) -> Evaluation:
+    """Load scenario `name` and run every semantic check; schema problems raise `UserError`."""
+    chain, description = _extends_chain(project, name)
+    merged: dict[str, Any] = {}
+    layers: dict[str, list[Layer]] = {}
+    sources: list[Path] = []
+    for component in COMPONENTS.values():
+        defaults = project.root / component.defaults
+        stack = [Layer(defaults, _read_mapping(project, defaults))]
+        for scenario in chain:
+            path = project.scenario_dir(scenario) / "overrides" / f"{component.name}.yaml"
+            if path.exists():
+                stack.append(Layer(path, _read_mapping(project, path)))
+        config: dict[str, Any] = {}
+        for layer in stack:
+            config = deep_merge(config, layer.data)
+        _validate(project, component.name, config, stack)
+        merged[component.name] = config
+        layers[component.name] = stack
+        sources.extend(layer.path for layer in stack)
+
+    findings = tuple(
+        Finding(
+            check=result.check,
+            level=result.level,
+            where=f"{project.relative(_blame(layers[result.component], result.path))}: "
+            f"{format_key_path(result.path)}",
+            message=result.message,
         )
-    directory = project.scenario_dir(name)
-    overrides_dir = directory / "overrides"
-    if not overrides_dir.is_dir():
-        known = ", ".join(scenario_names(project)) or "none"
-        raise UserError(
-            f"--scenario: unknown scenario {name!r}: no folder "
-            f"{project.relative(overrides_dir)}/ (known: {known})"
+        for result in checks.run(merged)
+    )
+    scenario = build(
+        name,
+        project.scenario_dir(name),
+        merged,
+        tuple(sources),
+        description=description,
+        extends=tuple(chain[:-1]),
+    )
+    return Evaluation(scenario, findings)
+
+
+def _extends_chain(project: Project, name: str) -> tuple[list[str], str]:
+    """[farthest ancestor, …, name] along `extends`, and the scenario's own description."""
+    chain: list[str] = []
+    description = ""
+    current: str | None = name
+    referrer: str | None = None
+    while current is not None:
+        where = (
+            f"{project.relative(project.scenario_dir(referrer) / SCENARIO_FILE)}: extends: "
+            if referrer
+            else ""
         )
-    for path in sorted(overrides_dir.iterdir()):
+        if not SCENARIO_NAME.match(current):
+            raise UserError(
+                f"{where or '--scenario: '}{current!r} is not a scenario name "
+                "(lower-case letters, digits, '.', '_' and '-')"
+            )
+        if current in chain:
+            cycle = " → ".join([*chain[chain.index(current) :], current])
+            raise UserError(f"{where}cycle in extends: {cycle}")
+        overrides = project.scenario_dir(current) / "overrides"
+        if not overrides.is_dir():
+            known = ", ".join(scenario_names(project)) or "none"
+            prefix = where or "--scenario: "
+            raise UserError(
+                f"{prefix}unknown scenario {current!r}: no folder "
+                f"{project.relative(overrides)}/ (known: {known})"
+            )
+        _check_component_files(project, overrides)
+        meta = _scenario_meta(project, current)
+        if current == name:
+            description = meta.get("description", "")
+        chain.append(current)
+        referrer, current = current, meta.get("extends")
+    return list(reversed(chain)), description
+
+
+def _scenario_meta(project: Project, name: str) -> dict[str, Any]:
+    path = project.scenario_dir(name) / SCENARIO_FILE
+    if not path.exists():
+        return {}
+    meta = _read_mapping(project, path)
+    _validate(project, "scenario", meta, [Layer(path, meta)])
+    return meta
+
+
+def _check_component_files(project: Project, overrides: Path) -> None:
+    for path in sorted(overrides.iterdir()):
         if path.suffix in {".yaml", ".yml"} and path.stem not in COMPONENTS:
             raise UserError(
                 f"{project.relative(path)}: unknown component {path.stem!r} "
                 f"(components: {', '.join(COMPONENTS)})"
             )
-
-    merged: dict[str, Any] = {}
-    sources: list[Path] = []
-    for component in COMPONENTS.values():
-        defaults_path = project.root / component.defaults
-        defaults = _read_mapping(project, defaults_path)
-        sources.append(defaults_path)
-        override_path = overrides_dir / f"{component.name}.yaml"
-        overrides: dict[str, Any] = {}
-        if override_path.exists():
-            overrides = _read_mapping(project, override_path)
-            sources.append(override_path)
-        config = deep_merge(defaults, overrides)
-        _validate(project, component.name, config, overrides, defaults_path, override_path)
-        merged[component.name] = config
-
-    for problem in checks.errors(merged):
-        path = overrides_dir / f"{problem.component}.yaml"
-        if not path.exists():
-            path = project.root / COMPONENTS[problem.component].defaults
-        raise UserError(f"{project.relative(path)}: {problem.key_path}: {problem.message}")
-    return build(name, directory, merged, tuple(sources))
 
 
 def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
@@ -116,23 +214,20 @@ def _read_mapping(project: Project, path: Path) -> dict[str, Any]:
     return data
 
 
-def _validate(
-    project: Project,
-    component: str,
-    config: dict[str, Any],
-    overrides: Mapping[str, Any],
-    defaults_path: Path,
-    override_path: Path,
-) -> None:
+def _validate(project: Project, component: str, config: dict[str, Any], stack: list[Layer]) -> None:
     error = best_match(Draft202012Validator(schema(component)).iter_errors(config))
     if error is None:
         return
     path, message = describe(error)
-    from_override = _has_path(overrides, path) or (
-        len(path) > 1 and _has_path(overrides, path[:-1])
-    )
-    source = override_path if from_override else defaults_path
-    raise UserError(f"{project.relative(source)}: {format_key_path(path)}: {message}")
+    raise UserError(f"{project.relative(_blame(stack, path))}: {format_key_path(path)}: {message}")
+
+
+def _blame(stack: list[Layer], path: list[Any]) -> Path:
+    """The file to fix for `path`: the last layer setting it (or its parent), else the defaults."""
+    for layer in reversed(stack):
+        if _has_path(layer.data, path) or (len(path) > 1 and _has_path(layer.data, path[:-1])):
+            return layer.path
+    return stack[0].path
 
 
 def describe(error: ValidationError) -> tuple[list[Any], str]:
@@ -158,7 +253,7 @@ def format_key_path(path: list[Any]) -> str:
 
 
 def _has_path(data: Any, path: list[Any]) -> bool:
-    """Whether the override mapping itself sets (a prefix of) `path`."""
+    """Whether `data` itself sets `path` (every step present)."""
     node = data
     for part in path:
         if (isinstance(node, Mapping) and part in node) or (

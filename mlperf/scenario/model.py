@@ -61,6 +61,9 @@ class Load:
     http_timeout_s: float
     pairs: tuple[Pair, ...]
     thresholds: Mapping[str, tuple[str, ...]]
+    warmup_s: float
+    drain_s: float
+    parallelism: int
 
     @property
     def duration_s(self) -> float:
@@ -84,6 +87,8 @@ class Scenario:
 
     name: str
     directory: Path
+    description: str
+    extends: tuple[str, ...]
     currency: str
     ndc: str
     dfsps: tuple[Dfsp, ...]
@@ -106,13 +111,20 @@ class Scenario:
 
 
 def build(
-    name: str, directory: Path, config: Mapping[str, Any], sources: tuple[Path, ...]
+    name: str,
+    directory: Path,
+    config: Mapping[str, Any],
+    sources: tuple[Path, ...],
+    description: str = "",
+    extends: tuple[str, ...] = (),
 ) -> Scenario:
     """Decode a merged, schema-valid config into a `Scenario`."""
     k6, dfsp, local = config["k6"], config["dfsp"], config["local"]
     return Scenario(
         name=name,
         directory=directory,
+        description=description,
+        extends=extends,
         currency=dfsp["currency"],
         ndc=dfsp["ndc"],
         dfsps=tuple(
@@ -128,6 +140,9 @@ def build(
             http_timeout_s=k6["http_timeout_s"],
             pairs=tuple(Pair(p["source"], p["dest"], p["weight"]) for p in k6["pairs"]),
             thresholds={metric: tuple(exprs) for metric, exprs in k6["thresholds"].items()},
+            warmup_s=k6["warmup_s"],
+            drain_s=k6["drain_s"],
+            parallelism=k6["parallelism"],
         ),
         local=LocalSettings(
             host=local["host"],
