@@ -16,7 +16,9 @@ from invoke.exceptions import Exit
 from mlperf.errors import UserError
 from mlperf.project import Project
 from mlperf.runner import Runner
-from mlperf.scenario.load import load_scenario, scenario_names
+from mlperf.scenario import report
+from mlperf.scenario.create import new_scenario
+from mlperf.scenario.load import evaluate, load_scenario, scenario_names
 from mlperf.targets import check_target, stage_function
 from mlperf.targets.base import StageContext
 
@@ -111,22 +113,47 @@ def status(c, scenario=None, target=None):
     help={
         "scenario": HELP["scenario"],
         "all": "validate every scenario under performance-tests/results/",
+        "strict": "fail on warnings too",
     }
 )
-def validate(c, scenario=None, all=False):
-    """Check scenario config files against their schemas and the semantic checks."""
+def validate(c, scenario=None, all=False, strict=False):
+    """Check scenarios against their schemas and the semantic checks; print the table."""
     project = Project(Path(c.config.mlperf.root))
     try:
         names = scenario_names(project) if all else [setting(c, "scenario", scenario)]
-        for name in names:
-            loaded = load_scenario(project, name)
-            echo(f"{name}: valid ({len(loaded.sources)} files, digest {loaded.digest})")
     except UserError as error:
         raise Exit(f"validate: {error}", code=error.exit_code) from None
+    errors = warnings = 0
+    for name in names:
+        try:
+            evaluation = evaluate(project, name)
+        except UserError as error:
+            echo(f"scenario {name}\n  schema  ERROR  {error}\n{name}: 1 error(s)")
+            errors += 1
+            continue
+        for line in report.table(evaluation):
+            echo(line)
+        errors += len(evaluation.errors)
+        warnings += len(evaluation.warnings)
+    if errors:
+        raise Exit(f"validate: {errors} error(s), {warnings} warning(s)", code=2)
+    if strict and warnings:
+        raise Exit(f"validate: {warnings} warning(s) and --strict", code=1)
+
+
+@task(help={"name": "the new scenario's name", "from": "the scenario to copy (default: local)"})
+def scenario_new(c, name, from_="local"):
+    """Create performance-tests/results/NAME/ from another scenario (overrides, no runs)."""
+    project = Project(Path(c.config.mlperf.root))
+    try:
+        folder = new_scenario(project, name, from_)
+    except UserError as error:
+        raise Exit(f"scenario-new: {error}", code=error.exit_code) from None
+    echo(f"scenario-new: created {project.relative(folder)}/ from {from_}; edit its overrides/")
 
 
 def namespace(root: Path) -> Collection:
     """The task collection for the checkout at `root`."""
-    ns = Collection(provision, deploy, seed, test, destroy, status, validate)
+    ns = Collection(provision, deploy, seed, test, destroy, status, validate, scenario_new)
     ns.configure({"mlperf": {**DEFAULTS, "root": str(root)}})
     return ns

@@ -84,6 +84,7 @@ def small_scenario(checkout: Project) -> Callable[..., str]:
                     "transactions": transactions,
                     "pre_allocated_vus": 5,
                     "max_vus": 50,
+                    "expected_e2e_latency_ms": 100,  # the local lab answers in milliseconds
                     **k6,
                 },
                 "local": {"base_port": free_port_block(9), "startup_timeout_s": 20},

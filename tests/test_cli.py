@@ -134,4 +134,60 @@ def test_validate_all_shipped(invoke_cli: Cli, small_scenario: Callable[..., str
     small_scenario("t")
     result = invoke_cli("validate", "--all")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("t: valid")
+    assert "t: 0 error(s)" in result.stdout
+
+
+def test_validate_prints_the_table_and_strict_fails_on_warnings(
+    invoke_cli: Cli, small_scenario: Callable[..., str]
+) -> None:
+    small_scenario("t")
+    result = invoke_cli("validate", "--scenario", "t")
+    assert result.returncode == 0, result.stderr
+    assert "  pair weights       ok    weights sum to 1" in result.stdout
+    assert "generic multiples  WARN" in result.stdout
+    assert "t: 0 error(s), 4 warning(s)" in result.stdout
+    strict = invoke_cli("validate", "--scenario", "t", "--strict")
+    assert strict.returncode == 1
+    assert strict.stderr.strip() == "validate: 4 warning(s) and --strict"
+
+
+def test_validate_all_reports_every_scenario_and_fails_on_errors(
+    invoke_cli: Cli, checkout: Project, small_scenario: Callable[..., str]
+) -> None:
+    small_scenario("good")
+    write_scenario(checkout, "broken", {"k6": {"tpss": 3}})
+    write_scenario(checkout, "wrong", {"k6": {"warmup_s": 1000}})
+    result = invoke_cli("validate", "--all")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "broken/overrides/k6.yaml: tpss: unknown key" in result.stdout
+    assert "good: 0 error(s)" in result.stdout
+    assert "wrong: 1 error(s)" in result.stdout
+    assert "↳ performance-tests/results/wrong/overrides/k6.yaml: warmup_s" in result.stdout
+    assert result.stderr.strip().startswith("validate: 2 error(s)")
+
+
+def test_scenario_new_copies_overrides_but_not_runs(
+    invoke_cli: Cli, checkout: Project, small_scenario: Callable[..., str]
+) -> None:
+    small_scenario("t")
+    runs = checkout.runs_dir("t") / "20260101T000000Z"
+    runs.mkdir(parents=True)
+    (runs / "summary.json").write_text("{}")
+    result = invoke_cli("scenario-new", "mine", "--from", "t")
+    assert result.returncode == 0, result.stderr
+    assert "created performance-tests/results/mine/ from t" in result.stdout
+    mine = checkout.scenario_dir("mine")
+    assert not (mine / "runs").exists()
+    assert (mine / "overrides" / "k6.yaml").read_text() == (
+        checkout.scenario_dir("t") / "overrides" / "k6.yaml"
+    ).read_text()
+    assert load_scenario(checkout, "mine").config["infrastructure"]["name"] == "mlperf-mine"
+    again = invoke_cli("scenario-new", "mine", "--from", "t")
+    assert one_line_error(again) == (
+        "scenario-new: scenario 'mine' already exists: performance-tests/results/mine/"
+    )
+    assert "--from: unknown scenario 'zzz'" in one_line_error(
+        invoke_cli("scenario-new", "other", "--from", "zzz")
+    )
+    assert not checkout.scenario_dir("other").exists()

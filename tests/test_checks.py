@@ -1,0 +1,224 @@
+"""Each semantic check: the error or warning it raises, located in the file to fix."""
+
+from __future__ import annotations
+
+import pytest
+
+from mlperf.errors import UserError
+from mlperf.project import Project
+from mlperf.scenario.load import Evaluation, evaluate, load_scenario
+from tests.conftest import write_scenario
+
+K6 = "performance-tests/results/s/overrides/k6.yaml"
+
+
+def findings(project: Project, overrides: dict, level: str) -> list[str]:
+    write_scenario(project, "s", overrides)
+    evaluation: Evaluation = evaluate(project, "s")
+    return [f"{f.check} | {f.where} | {f.message}" for f in evaluation.findings if f.level == level]
+
+
+def only_error(project: Project, overrides: dict) -> str:
+    errors = findings(project, overrides, "error")
+    assert len(errors) == 1, errors
+    return errors[0]
+
+
+def test_defaults_have_no_errors(checkout: Project) -> None:
+    assert findings(checkout, {}, "error") == []
+
+
+def test_every_check_reports_when_it_passes(checkout: Project) -> None:
+    write_scenario(checkout, "s", {})
+    checks = {f.check for f in evaluate(checkout, "s").findings if f.level == "ok"}
+    assert {"pair weights", "fsp pairs", "msisdn ranges", "kafka partitions", "vu budget"} <= checks
+
+
+def test_pair_with_source_equal_to_dest(checkout: Project) -> None:
+    dfsps = [
+        {"id": "fsp201", "role": "payer", "msisdn": {"start": "256010000000", "count": 1000}},
+        {"id": "fsp202", "role": "payee", "msisdn": {"start": "256020000000", "count": 1000}},
+    ]
+    pairs = [{"source": "fsp201", "dest": "fsp201", "weight": 1}]
+    write_scenario(
+        checkout,
+        "s",
+        {
+            "dfsp": {"dfsps": dfsps},
+            "k6": {"pairs": pairs},
+            "infrastructure": {"node_groups": {"dfsp": {"count": 2}}},
+        },
+    )
+    errors = [f.message for f in evaluate(checkout, "s").errors]
+    assert "source and dest are the same DFSP" in errors
+
+
+def test_too_few_msisdns(checkout: Project) -> None:
+    errors = findings(checkout, {"dfsp": {"min_msisdns": 20000}}, "error")
+    assert len(errors) == 8  # every DFSP; the ranges are set in the defaults file
+    assert errors[0] == (
+        "msisdn ranges | infrastructure/defaults/dfsp.yaml: dfsps[0].msisdn.count | "
+        "fsp201 holds 10000 MSISDNs, fewer than min_msisdns (20000)"
+    )
+
+
+def test_kafka_partitions_must_match_their_consumer(checkout: Project) -> None:
+    line = only_error(
+        checkout, {"backend": {"kafka": {"topics": {"topic-transfer-prepare": {"partitions": 6}}}}}
+    )
+    assert line.startswith(
+        "kafka partitions | performance-tests/results/s/overrides/backend.yaml: "
+        "kafka.topics.topic-transfer-prepare.partitions"
+    )
+    assert (
+        "6 partitions but centralledger-handler-transfer-prepare has 12 replicas (6 replicas would idle)"
+        in line
+    )
+
+
+def test_replicas_not_a_multiple_of_generic_nodes_is_a_warning(checkout: Project) -> None:
+    replicas = {"quoting-service": {"replicas": 10}}
+    warnings = findings(checkout, {"mojaloop": {"services": replicas}}, "warning")
+    assert any(
+        "performance-tests/results/s/overrides/mojaloop.yaml: services.quoting-service.replicas"
+        in w
+        and "10 is not a multiple of the 3 generic nodes" in w
+        for w in warnings
+    )
+
+
+def test_vu_budget_by_littles_law_shows_the_figure(checkout: Project) -> None:
+    line = only_error(
+        checkout,
+        {"k6": {"tps": 1000, "transactions": 100000, "max_vus": 1500, "pre_allocated_vus": 1000}},
+    )
+    assert line == (
+        f"vu budget | {K6}: max_vus | 1500 < 1000 TPS × 1 s × 2 headroom = 2000 VUs (Little's law)"
+    )
+
+
+def test_too_few_preallocated_vus_is_a_warning(checkout: Project) -> None:
+    warnings = findings(
+        checkout, {"k6": {"tps": 100, "pre_allocated_vus": 50, "max_vus": 400}}, "warning"
+    )
+    assert any(f"{K6}: pre_allocated_vus | 50 < 100 VUs in flight" in w for w in warnings)
+
+
+def test_parallelism_needs_a_vu_per_runner(checkout: Project) -> None:
+    line = only_error(checkout, {"k6": {"parallelism": 30, "pre_allocated_vus": 20}})
+    assert "20 VUs cannot be split across 30 runners" in line
+
+
+def test_separate_runners_need_enough_k6_nodes(checkout: Project) -> None:
+    line = only_error(checkout, {"k6": {"parallelism": 3, "separate": True}})
+    assert line.startswith(f"parallelism | {K6}: parallelism")
+    assert "3 runners > 1 k6 nodes" in line
+
+
+def test_parallelism_reports_the_per_runner_rate(checkout: Project) -> None:
+    write_scenario(
+        checkout,
+        "s",
+        {"k6": {"tps": 30, "parallelism": 3, "pre_allocated_vus": 30, "max_vus": 200}},
+    )
+    oks = [f.message for f in evaluate(checkout, "s").findings if f.check == "parallelism"]
+    assert oks == ["3 runner(s) × 10 TPS = 30 TPS (execution segments split the rate)"]
+
+
+def test_steady_window_must_be_shorter_than_the_run(checkout: Project) -> None:
+    line = only_error(checkout, {"k6": {"warmup_s": 20, "drain_s": 10}})  # 600 / 20 = 30 s run
+    assert "warmup_s 20 + drain_s 10 leave no steady window in a 30 s run" in line
+
+
+def test_one_dfsp_node_per_dfsp(checkout: Project) -> None:
+    line = only_error(checkout, {"infrastructure": {"node_groups": {"dfsp": {"count": 4}}}})
+    assert line.startswith(
+        "dfsp nodes | performance-tests/results/s/overrides/infrastructure.yaml: node_groups.dfsp.count"
+    )
+    assert "4 DFSP nodes for 8 DFSPs" in line
+
+
+def test_replication_factor_needs_brokers(checkout: Project) -> None:
+    line = only_error(checkout, {"backend": {"kafka": {"replication_factor": 3}}})
+    assert "3 copies need as many brokers; kafka.replicas is 1" in line
+
+
+def test_pods_that_do_not_fit_their_nodes_are_a_warning(checkout: Project) -> None:
+    small = {"node_groups": {"generic": {"instance_type": "m7i.large"}}}
+    warnings = findings(checkout, {"infrastructure": small}, "warning")
+    assert any(
+        "resources fit" in w
+        and "switch services request 29 vCPU" in w
+        and "3 × m7i.large offer 5.4 vCPU" in w
+        for w in warnings
+    )
+
+
+def test_unknown_instance_type_cannot_be_sized(checkout: Project) -> None:
+    odd = {"node_groups": {"k6": {"instance_type": "x2gd.xlarge"}}}
+    warnings = findings(checkout, {"infrastructure": odd}, "warning")
+    assert any("unknown instance type x2gd.xlarge" in w for w in warnings)
+
+
+def test_load_scenario_raises_the_first_error(checkout: Project) -> None:
+    write_scenario(checkout, "s", {"k6": {"warmup_s": 100}})
+    with pytest.raises(UserError, match=rf"^{K6}: warmup_s: warmup_s 100"):
+        load_scenario(checkout, "s")
+
+
+# extends ----------------------------------------------------------------------------------------
+
+
+def test_extends_applies_the_parent_first(checkout: Project) -> None:
+    write_scenario(checkout, "base", {"k6": {"tps": 40, "transactions": 4000}})
+    child = write_scenario(checkout, "child", {"k6": {"tps": 80}})
+    (child / "scenario.yaml").write_text("description: twice the rate\nextends: base\n")
+    scenario = load_scenario(checkout, "child")
+    assert (scenario.load.tps, scenario.load.transactions) == (80, 4000)
+    assert scenario.extends == ("base",)
+    assert scenario.description == "twice the rate"
+
+
+def test_extends_chain_blames_the_file_that_set_the_key(checkout: Project) -> None:
+    write_scenario(checkout, "grand", {"k6": {"max_vus": "lots"}})
+    parent = write_scenario(checkout, "parent", {"k6": {"tps": 30}})
+    (parent / "scenario.yaml").write_text("extends: grand\n")
+    child = write_scenario(checkout, "child", {})
+    (child / "scenario.yaml").write_text("extends: parent\n")
+    with pytest.raises(UserError) as caught:
+        load_scenario(checkout, "child")
+    assert str(caught.value).startswith(
+        "performance-tests/results/grand/overrides/k6.yaml: max_vus:"
+    )
+
+
+def test_extends_a_missing_scenario(checkout: Project) -> None:
+    child = write_scenario(checkout, "child", {})
+    (child / "scenario.yaml").write_text("extends: nowhere\n")
+    with pytest.raises(UserError) as caught:
+        load_scenario(checkout, "child")
+    message = str(caught.value)
+    assert message.startswith(
+        "performance-tests/results/child/scenario.yaml: extends: unknown scenario 'nowhere'"
+    )
+    assert "\n" not in message
+
+
+def test_cyclic_extends(checkout: Project) -> None:
+    for name, parent in (("a", "b"), ("b", "c"), ("c", "a")):
+        folder = write_scenario(checkout, name, {})
+        (folder / "scenario.yaml").write_text(f"extends: {parent}\n")
+    with pytest.raises(UserError) as caught:
+        load_scenario(checkout, "a")
+    assert str(caught.value) == (
+        "performance-tests/results/c/scenario.yaml: extends: cycle in extends: a → b → c → a"
+    )
+
+
+def test_scenario_yaml_unknown_key(checkout: Project) -> None:
+    folder = write_scenario(checkout, "s", {})
+    (folder / "scenario.yaml").write_text("extend: local\n")
+    with pytest.raises(
+        UserError, match=r"scenario.yaml: extend: unknown key \(allowed: description, extends\)"
+    ):
+        load_scenario(checkout, "s")
