@@ -18,7 +18,7 @@ from mlperf.project import Project
 from mlperf.runner import Runner
 from mlperf.scenario import report
 from mlperf.scenario.create import new_scenario
-from mlperf.scenario.load import evaluate, load_scenario, scenario_names
+from mlperf.scenario.load import evaluate, scenario_names
 from mlperf.targets import check_target, stage_function
 from mlperf.targets.base import StageContext
 
@@ -64,7 +64,15 @@ def run_stage(
         target_name = setting(c, "target", target)
         check_target(target_name)
         project = Project(Path(c.config.mlperf.root))
-        loaded = load_scenario(project, scenario_name)
+        evaluation = evaluate(project, scenario_name)
+        for finding in evaluation.errors:
+            raise UserError(f"{finding.where}: {finding.message}")
+        loaded = evaluation.scenario
+        if stage == "provision" and evaluation.warnings:
+            echo(
+                f"provision: scenario {loaded.name} has {len(evaluation.warnings)} warning(s); "
+                f"`invoke validate --scenario {loaded.name}` lists them"
+            )
         log = None if dry_run else project.state_dir(loaded.name, target_name) / "commands.log"
         runner = Runner(dry_run=dry_run, echo=echo, log_path=log)
         context = StageContext(project, loaded, target_name, runner, echo)
