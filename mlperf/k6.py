@@ -38,6 +38,11 @@ def find_k6() -> Path:
     )
 
 
+def config_env(config: Mapping[str, Any]) -> str:
+    """MLPERF_CONFIG as the script reads it: compact JSON with sorted keys."""
+    return json.dumps(config, sort_keys=True, separators=(",", ":"))
+
+
 def dashboard_period_s(duration_s: float) -> int:
     """k6 draws report graphs only past 3 periods: keep ~6 periods in the run, 1–10 s each."""
     return max(1, min(10, int(duration_s // 6)))
@@ -53,7 +58,7 @@ def run_command(
 ) -> Command:
     """k6 run of `script` with its config in the environment and all outputs in `run_dir`."""
     env = {
-        "MLPERF_CONFIG": json.dumps(config, sort_keys=True, separators=(",", ":")),
+        "MLPERF_CONFIG": config_env(config),
         "MLPERF_SUMMARY_JSON": str(run_dir / "k6-summary.json"),
         "MLPERF_SUMMARY_TXT": str(run_dir / "k6-summary.txt"),
         "K6_WEB_DASHBOARD": "true",
