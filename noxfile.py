@@ -1,4 +1,4 @@
-"""CI sessions. Run `nox -l` to list them; bare `nox` runs the CI set (lint, tests, e2e).
+"""CI sessions. Run `nox -l` to list them; bare `nox` runs the CI set (lint, schemas, tests, e2e).
 
 Sessions run in the environment nox itself runs in: the workspace venv that the README's
 commands create with `pip install -e '.[dev]'`, so every dependency comes from pyproject.toml
@@ -12,7 +12,7 @@ import sys
 
 import nox
 
-nox.options.sessions = ["lint", "tests", "e2e"]
+nox.options.sessions = ["lint", "schemas", "tests", "e2e"]
 nox.options.error_on_external_run = False
 
 
@@ -29,6 +29,13 @@ def lint(session: nox.Session) -> None:
     paths = ["mlperf", "tests", "tasks.py", "noxfile.py"]
     _python(session, "-m", "ruff", "check", *paths)
     _python(session, "-m", "ruff", "format", "--check", *paths)
+
+
+@nox.session(venv_backend="none")
+def schemas(session: nox.Session) -> None:
+    """The scenario reference is current and every shipped scenario validates."""
+    _python(session, "-m", "mlperf.scenario.reference", "--check")
+    _python(session, "-m", "invoke", "validate", "--all")
 
 
 @nox.session(venv_backend="none")

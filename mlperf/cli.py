@@ -14,12 +14,13 @@ from invoke import Collection, Context, task
 from invoke.exceptions import Exit
 
 from mlperf.errors import UserError
+from mlperf.fsutil import write_files
 from mlperf.project import Project
 from mlperf.runner import Runner
 from mlperf.scenario import report
 from mlperf.scenario.create import new_scenario
-from mlperf.scenario.load import evaluate, scenario_names
-from mlperf.targets import check_target, stage_function
+from mlperf.scenario.load import evaluate, load_scenario, scenario_names
+from mlperf.targets import RENDERERS, check_target, stage_function
 from mlperf.targets.base import StageContext
 
 DEFAULTS = {"scenario": "local", "target": "local"}
@@ -111,6 +112,26 @@ def destroy(c, scenario=None, target=None, dry_run=False):
     run_stage(c, "destroy", scenario, target, dry_run)
 
 
+@task(help={"scenario": HELP["scenario"], "target": "local, or aws (default: the chain's target)"})
+def render(c, scenario=None, target=None):
+    """Write the scenario's tool inputs (aws: tfvars, Ansible vars, Helm values, k6 env); show where."""
+    try:
+        scenario_name = setting(c, "scenario", scenario)
+        target_name = setting(c, "target", target)
+        check_target(target_name)
+        project = Project(Path(c.config.mlperf.root))
+        loaded = load_scenario(project, scenario_name)
+        directory = project.state_dir(loaded.name, target_name) / "rendered"
+        paths = write_files(RENDERERS[target_name](loaded), directory)
+    except UserError as error:
+        raise Exit(f"render: {error}", code=error.exit_code) from None
+    echo(
+        f"render: {len(paths)} files for scenario {loaded.name} on {target_name} in {project.relative(directory)}/"
+    )
+    for path in paths:
+        echo(f"  {project.relative(path)}")
+
+
 @task(help={"scenario": HELP["scenario"], "target": HELP["target"]})
 def status(c, scenario=None, target=None):
     """Show what is provisioned, deployed and seeded for the scenario, and its last runs."""
@@ -162,6 +183,6 @@ def scenario_new(c, name, from_="local"):
 
 def namespace(root: Path) -> Collection:
     """The task collection for the checkout at `root`."""
-    ns = Collection(provision, deploy, seed, test, destroy, status, validate, scenario_new)
+    ns = Collection(provision, deploy, seed, test, destroy, status, validate, render, scenario_new)
     ns.configure({"mlperf": {**DEFAULTS, "root": str(root)}})
     return ns

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import sys
 from collections.abc import Callable
@@ -191,3 +192,24 @@ def test_scenario_new_copies_overrides_but_not_runs(
         invoke_cli("scenario-new", "other", "--from", "zzz")
     )
     assert not checkout.scenario_dir("other").exists()
+
+
+def test_render_writes_every_tool_input_and_says_where(
+    invoke_cli: Cli, checkout: Project, small_scenario: Callable[..., str]
+) -> None:
+    small_scenario("t")
+    result = invoke_cli("render", "--scenario", "t", "--target", "aws")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(
+        "render: 16 files for scenario t on aws in .workspace/t/aws/rendered/"
+    )
+    rendered = checkout.state_dir("t", "aws") / "rendered"
+    tfvars = json.loads((rendered / "terraform.tfvars.json").read_text())
+    assert tfvars["node_groups"]["generic"]["count"] == 3
+    env = json.loads((rendered / "k6.env.json").read_text())
+    assert json.loads(env["MLPERF_CONFIG"])["tps"] == 10
+    assert sorted(p.name for p in (rendered / "helm").glob("simulator-*.values.yaml")) == [
+        f"simulator-fsp20{n}.values.yaml" for n in range(1, 9)
+    ]
+    local = invoke_cli("render", "--scenario", "t")
+    assert "render: 3 files for scenario t on local" in local.stdout

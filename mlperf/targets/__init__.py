@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from mlperf import render_aws
 from mlperf.errors import UserError
+from mlperf.scenario.model import Scenario
 from mlperf.targets import aws, local
 from mlperf.targets.base import StageContext
 
@@ -21,6 +23,12 @@ TARGETS: dict[str, dict[str, Callable[[StageContext], Any]]] = {
     "aws": dict.fromkeys(
         ("provision", "deploy", "seed", "test", "destroy", "status"), aws.not_yet_implemented
     ),
+}
+
+
+RENDERERS: dict[str, Callable[[Scenario], dict[str, Any]]] = {
+    "local": local.rendered_files,
+    "aws": render_aws.render_all,
 }
 
 

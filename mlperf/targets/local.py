@@ -21,6 +21,7 @@ from mlperf.fsutil import read_json, write_json_atomic
 from mlperf.results import record
 from mlperf.results.runs import RunFolder, list_runs
 from mlperf.runner import Command, HttpCall
+from mlperf.scenario.model import Scenario
 from mlperf.targets import local_lab
 from mlperf.targets.base import StageContext
 
@@ -33,10 +34,13 @@ def _admin_url(ctx: StageContext) -> str:
     return render.lab_admin_url(ctx.scenario)
 
 
-def _topology(ctx: StageContext) -> dict[str, Any]:
+def rendered_files(scenario: Scenario) -> dict[str, Any]:
+    """The local target's tool inputs: the lab's config, the topology and k6's environment."""
+    urls = render.local_outbound_urls(scenario)
     return {
-        "admin_url": _admin_url(ctx),
-        "dfsps": render.local_outbound_urls(ctx.scenario),
+        LAB_CONFIG: render.lab_config(scenario),
+        TOPOLOGY: {"admin_url": render.lab_admin_url(scenario), "dfsps": urls},
+        "k6.env.json": {"MLPERF_CONFIG": k6.config_env(render.k6_config(scenario, urls))},
     }
 
 
@@ -44,8 +48,8 @@ def _topology(ctx: StageContext) -> dict[str, Any]:
 
 
 def provision(ctx: StageContext) -> None:
-    lab = render.lab_config(ctx.scenario)
-    topology = _topology(ctx)
+    rendered = rendered_files(ctx.scenario)
+    lab, topology = rendered[LAB_CONFIG], rendered[TOPOLOGY]
     files = {ctx.state_dir / LAB_CONFIG: lab, ctx.state_dir / TOPOLOGY: topology}
     if ctx.dry_run:
         for path, content in files.items():
