@@ -213,3 +213,43 @@ def test_render_writes_every_tool_input_and_says_where(
     ]
     local = invoke_cli("render", "--scenario", "t")
     assert "render: 3 files for scenario t on local" in local.stdout
+
+
+@pytest.mark.parametrize(
+    ("overrides", "scenario_yaml", "expected"),
+    [
+        (
+            {"k6": {"pairs": [{"source": "fsp201", "dest": "fsp202", "weight": 0.4}]}},
+            None,
+            "overrides/k6.yaml: pairs: weights sum to 0.4, not 1",
+        ),
+        (
+            {"backend": {"kafka": {"topics": {"topic-quotes-put": {"partitions": 4}}}}},
+            None,
+            "overrides/backend.yaml: kafka.topics.topic-quotes-put.partitions: 4 partitions",
+        ),
+        (
+            {"k6": {"tps": 1000, "transactions": 10000, "max_vus": 100}},
+            None,
+            "overrides/k6.yaml: max_vus: 100 < 1000 TPS",
+        ),
+        (
+            {"k6": {"warmup_s": 25, "drain_s": 25}},
+            None,
+            "overrides/k6.yaml: warmup_s: warmup_s 25 + drain_s 25",
+        ),
+        ({"k6": {"tps": "fast"}}, None, "overrides/k6.yaml: tps: 'fast' is not of type 'integer'"),
+        ({}, "extends: missing\n", "bad/scenario.yaml: extends: unknown scenario 'missing'"),
+        ({}, "extends: bad\n", "bad/scenario.yaml: extends: cycle in extends: bad → bad"),
+    ],
+)
+def test_bad_scenarios_stop_a_stage_with_one_line(
+    invoke_cli: Cli, checkout: Project, overrides: dict, scenario_yaml: str | None, expected: str
+) -> None:
+    folder = write_scenario(checkout, "bad", overrides)
+    if scenario_yaml:
+        (folder / "scenario.yaml").write_text(scenario_yaml)
+    line = one_line_error(invoke_cli("provision", "--scenario", "bad"))
+    assert line.startswith("provision: performance-tests/results/")
+    assert expected in line
+    assert not checkout.state_root.exists()
