@@ -54,6 +54,14 @@ def setting(c: Context, name: str, flag: str | None) -> str:
     return str(c.config.mlperf.get(name) or DEFAULTS[name])
 
 
+def resolve(c: Context, scenario: str | None, target: str | None) -> tuple[Project, str, str]:
+    """The checkout, and the scenario and target this task runs on (see the module docstring)."""
+    scenario_name = setting(c, "scenario", scenario)
+    target_name = setting(c, "target", target)
+    check_target(target_name)
+    return Project(Path(c.config.mlperf.root)), scenario_name, target_name
+
+
 def run_stage(
     c: Context, stage: str, scenario: str | None, target: str | None, dry_run: bool
 ) -> None:
@@ -61,10 +69,7 @@ def run_stage(
         _chain_dry_run.append(True)
     dry_run = bool(_chain_dry_run)
     try:
-        scenario_name = setting(c, "scenario", scenario)
-        target_name = setting(c, "target", target)
-        check_target(target_name)
-        project = Project(Path(c.config.mlperf.root))
+        project, scenario_name, target_name = resolve(c, scenario, target)
         evaluation = evaluate(project, scenario_name)
         for finding in evaluation.errors:
             raise UserError(f"{finding.where}: {finding.message}")
@@ -116,10 +121,7 @@ def destroy(c, scenario=None, target=None, dry_run=False):
 def render(c, scenario=None, target=None):
     """Write the scenario's tool inputs (aws: tfvars, Ansible vars, Helm values, k6 env); show where."""
     try:
-        scenario_name = setting(c, "scenario", scenario)
-        target_name = setting(c, "target", target)
-        check_target(target_name)
-        project = Project(Path(c.config.mlperf.root))
+        project, scenario_name, target_name = resolve(c, scenario, target)
         loaded = load_scenario(project, scenario_name)
         directory = project.state_dir(loaded.name, target_name) / "rendered"
         paths = write_files(RENDERERS[target_name](loaded), directory)
