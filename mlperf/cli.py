@@ -8,6 +8,8 @@ config (`invoke.yaml`, or INVOKE_MLPERF_SCENARIO / INVOKE_MLPERF_TARGET) → the
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 from invoke import Collection, Context, task
@@ -37,7 +39,12 @@ _chain_dry_run: list[bool] = []
 
 
 def echo(line: str) -> None:
-    print(line, flush=True)
+    try:
+        print(line, flush=True)
+    except BrokenPipeError:
+        # The reader went away (`invoke … | head`): stop quietly, as Unix tools do on SIGPIPE.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise Exit(code=141) from None
 
 
 def setting(c: Context, name: str, flag: str | None) -> str:

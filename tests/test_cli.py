@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -253,3 +254,20 @@ def test_bad_scenarios_stop_a_stage_with_one_line(
     assert line.startswith("provision: performance-tests/results/")
     assert expected in line
     assert not checkout.state_root.exists()
+
+
+def test_a_closed_pipe_ends_quietly(checkout: Project, small_scenario: Callable[..., str]) -> None:
+    small_scenario("t")
+    invoke = Path(sys.executable).parent / "invoke"
+    # `true` exits without reading: every write invoke makes meets a closed pipe.
+    result = subprocess.run(
+        f"{invoke} validate --all | true; echo ${{PIPESTATUS[0]}}",
+        shell=True,
+        executable="/bin/bash",
+        cwd=checkout.root,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "Traceback" not in result.stderr
+    assert result.stdout.strip() == "141"
