@@ -1,12 +1,21 @@
-"""Running the real k6: finding the binary, building its command line, reading its summary."""
+"""Running the real k6: finding the binary, building its command lines, reading its summaries.
+
+With parallelism N the load is split as the k6 Operator splits it: N k6 processes, each given an
+execution segment, so the configured arrival rate stays the total. Each process then reports only
+its segment; `merge` adds the counts and computes the percentiles from every runner's samples.
+"""
 
 from __future__ import annotations
 
+import csv
+import gzip
+import itertools
 import json
 import os
 import shutil
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +23,7 @@ from mlperf.errors import UserError
 from mlperf.runner import Command
 
 PHASES = ("discovery", "quote", "transfer", "e2e")
+SAMPLES = "samples.csv.gz"  # each runner's trend samples when the load is split
 FAILED_PHASES = ("discovery", "quote", "transfer")
 EXIT_THRESHOLDS_CROSSED = 99  # k6's exit code when a threshold fails
 
@@ -48,26 +58,40 @@ def dashboard_period_s(duration_s: float) -> int:
     return max(1, min(10, int(duration_s // 6)))
 
 
+def segments(runners: int) -> tuple[str, list[str]]:
+    """k6's execution segment sequence for N runners, and each runner's segment."""
+    cuts = [Fraction(i, runners) for i in range(runners + 1)]
+    return ",".join(map(str, cuts)), [f"{a}:{b}" for a, b in itertools.pairwise(cuts)]
+
+
 def run_command(
     binary: Path,
     script: Path,
     config: Mapping[str, Any],
-    run_dir: Path,
+    out_dir: Path,
     *,
     timeout_s: float,
+    runner: int = 1,
+    runners: int = 1,
 ) -> Command:
-    """k6 run of `script` with its config in the environment and all outputs in `run_dir`."""
+    """k6 run of `script` as runner `runner` of `runners`, with all outputs in `out_dir`."""
     env = {
         "MLPERF_CONFIG": config_env(config),
-        "MLPERF_SUMMARY_JSON": str(run_dir / "k6-summary.json"),
-        "MLPERF_SUMMARY_TXT": str(run_dir / "k6-summary.txt"),
+        "MLPERF_SUMMARY_JSON": str(out_dir / "k6-summary.json"),
+        "MLPERF_SUMMARY_TXT": str(out_dir / "k6-summary.txt"),
         "K6_WEB_DASHBOARD": "true",
         "K6_WEB_DASHBOARD_PORT": "-1",
-        "K6_WEB_DASHBOARD_EXPORT": str(run_dir / "report.html"),
+        "K6_WEB_DASHBOARD_EXPORT": str(out_dir / "report.html"),
         "K6_WEB_DASHBOARD_PERIOD": f"{dashboard_period_s(config['duration_s'])}s",
     }
-    argv = (str(binary), "run", "--no-usage-report", "--no-color", str(script))
-    return Command(argv=argv, env=env, cwd=script.parent, timeout_s=timeout_s)
+    # Port 0: no two k6 processes (ours or anyone's) fight over the REST API's default port.
+    argv = [str(binary), "run", "--no-usage-report", "--no-color", "--address", "127.0.0.1:0"]
+    if runners > 1:
+        sequence, parts = segments(runners)
+        argv += ["--execution-segment", parts[runner - 1], "--execution-segment-sequence", sequence]
+        argv += ["--out", f"csv={out_dir / SAMPLES}"]
+    argv.append(str(script))
+    return Command(argv=tuple(argv), env=env, cwd=script.parent, timeout_s=timeout_s)
 
 
 def version(output: str) -> str:
@@ -78,25 +102,114 @@ def version(output: str) -> str:
 
 
 def figures(data: Mapping[str, Any]) -> dict[str, Any]:
-    """The workspace's figures out of the summary k6's handleSummary wrote."""
+    """The workspace's figures out of one k6 process's summary (handleSummary's JSON)."""
     metrics = data.get("metrics", {})
-    completed = _count(metrics, "completed_transactions")
-    failed_by_phase = {
-        phase: _count(metrics, f"failed_transactions{{phase:{phase}}}") for phase in FAILED_PHASES
-    }
-    failed = _count(metrics, "failed_transactions")
     duration_s = data.get("state", {}).get("testRunDurationMs", 0) / 1000
+    return _assemble(
+        counts=lambda name: _count(metrics, name),
+        trend=lambda name: _trend(metrics.get(name)),
+        duration_s=duration_s,
+        window=data.get("mlperf", {}),
+        thresholds=_thresholds(metrics, data.get("mlperf", {}).get("forcedThresholds", [])),
+    )
+
+
+def merge(datas: list[Mapping[str, Any]], samples: Mapping[str, list[float]]) -> dict[str, Any]:
+    """Figures of N runners: counts added, thresholds held only if every runner held them, and
+    percentiles computed from all runners' samples (`samples`: trend name → values in ms)."""
+    per_runner = [figures(data) for data in datas]
+    checks: dict[tuple[str, str], bool] = {}
+    for figure in per_runner:
+        for check in figure["thresholds"]["checks"]:
+            key = (check["metric"], check["expression"])
+            checks[key] = checks.get(key, True) and check["ok"]
+    merged_checks = [
+        {"metric": m, "expression": e, "ok": ok} for (m, e), ok in sorted(checks.items())
+    ]
+    return _assemble(
+        counts=lambda name: sum(_count(d.get("metrics", {}), name) for d in datas),
+        trend=lambda name: trend_of(samples.get(name, [])),
+        duration_s=max(d.get("state", {}).get("testRunDurationMs", 0) for d in datas) / 1000,
+        window=datas[0].get("mlperf", {}),
+        thresholds={"passed": all(c["ok"] for c in merged_checks), "checks": merged_checks},
+    )
+
+
+def _assemble(
+    counts: Callable[[str], int],
+    trend: Callable[[str], dict[str, float | int | None]],
+    duration_s: float,
+    window: Mapping[str, Any],
+    thresholds: dict[str, Any],
+) -> dict[str, Any]:
+    completed = counts("completed_transactions")
+    failed = counts("failed_transactions")
     attempted = completed + failed
+    steady_s = window.get("steadyS", 0)
+    steady_done = counts("completed_transactions{steady:true}")
+    steady_failed = counts("failed_transactions{steady:true}")
+    steady_attempted = steady_done + steady_failed
     return {
         "completed": completed,
         "failed": failed,
-        "failed_by_phase": failed_by_phase,
+        "failed_by_phase": {
+            phase: counts(f"failed_transactions{{phase:{phase}}}") for phase in FAILED_PHASES
+        },
         "success_rate": completed / attempted if attempted else 0.0,
         "achieved_tps": completed / duration_s if duration_s else 0.0,
         "test_run_duration_s": round(duration_s, 3),
-        "latency_ms": {phase: _trend(metrics.get(f"{phase}_time")) for phase in PHASES},
-        "thresholds": _thresholds(metrics),
+        "latency_ms": {phase: trend(f"{phase}_time") for phase in PHASES},
+        "steady": {
+            "warmup_s": window.get("warmupS", 0),
+            "drain_s": window.get("drainS", 0),
+            "window_s": steady_s,
+            "completed": steady_done,
+            "failed": steady_failed,
+            "success_rate": steady_done / steady_attempted if steady_attempted else 0.0,
+            "achieved_tps": steady_done / steady_s if steady_s else 0.0,
+            "latency_ms": {phase: trend(f"{phase}_time{{steady:true}}") for phase in PHASES},
+        },
+        "thresholds": thresholds,
     }
+
+
+def read_samples(paths: Iterable[Path]) -> dict[str, list[float]]:
+    """Trend samples from k6 CSV outputs: `e2e_time` and `e2e_time{steady:true}` → values."""
+    wanted = {f"{phase}_time" for phase in PHASES}
+    samples: dict[str, list[float]] = {}
+    for path in paths:
+        with gzip.open(path, "rt", newline="") as handle:
+            for row in csv.DictReader(handle):
+                name = row["metric_name"]
+                if name not in wanted:
+                    continue
+                value = float(row["metric_value"])
+                samples.setdefault(name, []).append(value)
+                if "steady=true" in (row.get("extra_tags") or "").split("&"):
+                    samples.setdefault(f"{name}{{steady:true}}", []).append(value)
+    return samples
+
+
+def trend_of(values: list[float]) -> dict[str, float | int | None]:
+    """avg, p50, p95, p99, max of samples, percentiles interpolated as k6 does."""
+    if not values:
+        return {"count": 0, "avg": None, "p50": None, "p95": None, "p99": None, "max": None}
+    ordered = sorted(values)
+    return {
+        "count": len(ordered),
+        "avg": round(sum(ordered) / len(ordered), 3),
+        "p50": round(percentile(ordered, 0.50), 3),
+        "p95": round(percentile(ordered, 0.95), 3),
+        "p99": round(percentile(ordered, 0.99), 3),
+        "max": round(ordered[-1], 3),
+    }
+
+
+def percentile(ordered: list[float], fraction: float) -> float:
+    """k6's Trend percentile: linear interpolation between the closest ranks."""
+    position = fraction * (len(ordered) - 1)
+    low, high = int(position), min(int(position) + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
 def _count(metrics: Mapping[str, Any], name: str) -> int:
@@ -108,7 +221,8 @@ def _trend(metric: Mapping[str, Any] | None) -> dict[str, float | int | None]:
     values = metric["values"] if metric else {}
 
     def stat(key: str) -> float | None:
-        value = values.get(key)
+        # A trend that a threshold names exists even without samples: its zeros are no figures.
+        value = values.get(key) if values.get("count") else None
         return None if value is None else round(float(value), 3)
 
     return {
@@ -121,10 +235,13 @@ def _trend(metric: Mapping[str, Any] | None) -> dict[str, float | int | None]:
     }
 
 
-def _thresholds(metrics: Mapping[str, Any]) -> dict[str, Any]:
+def _thresholds(metrics: Mapping[str, Any], forced: Iterable[str]) -> dict[str, Any]:
+    """The configured thresholds and their verdicts (not the ones the script adds itself)."""
+    hidden = set(forced)
     checks = [
         {"metric": name, "expression": expression, "ok": bool(result.get("ok"))}
         for name, metric in sorted(metrics.items())
         for expression, result in sorted((metric.get("thresholds") or {}).items())
+        if f"{name} {expression}" not in hidden
     ]
     return {"passed": all(check["ok"] for check in checks), "checks": checks}

@@ -58,6 +58,8 @@ def k6_config(scenario: Scenario, outbound_urls: Mapping[str, str]) -> dict[str,
     return {
         "tps": load.tps,
         "duration_s": load.duration_s,
+        "warmup_s": load.warmup_s,
+        "drain_s": load.drain_s,
         "pre_allocated_vus": load.pre_allocated_vus,
         "max_vus": load.max_vus,
         "currency": scenario.currency,

@@ -116,45 +116,31 @@ class Runner:
         self, command: Command, *, on_line: Echo | None = None, quiet: bool = False
     ) -> Completed:
         """Run `command`, streaming each output line to `on_line` (default: echo)."""
-        self._record(command, quiet=quiet)
+        return self.run_many([command], [on_line or self.echo], quiet=quiet)[0]
+
+    def run_many(
+        self, commands: list[Command], sinks: list[Echo], *, quiet: bool = False
+    ) -> list[Completed]:
+        """Run `commands` at the same time, each streaming its lines to its sink; wait for all."""
+        for command in commands:
+            self._record(command, quiet=quiet)
         if self.dry_run:
-            return Completed(returncode=0, dry_run=True)
-        sink = on_line or self.echo
+            return [Completed(returncode=0, dry_run=True) for _ in commands]
+        running: list[_Running] = []
         try:
-            process = subprocess.Popen(
-                command.argv,
-                cwd=command.cwd,
-                env={**os.environ, **command.env},
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                text=True,
-                start_new_session=True,
-            )
-        except FileNotFoundError as exc:
-            raise UserError(f"{command.argv[0]}: command not found") from exc
-        timed_out = threading.Event()
-        watchdog = None
-        if command.timeout_s is not None:
-            watchdog = threading.Timer(command.timeout_s, _expire, (process.pid, timed_out))
-            watchdog.daemon = True
-            watchdog.start()
-        lines: list[str] = []
-        assert process.stdout is not None
-        try:
-            for line in process.stdout:
-                lines.append(line)
-                sink(line.rstrip("\n"))
-            process.wait()
-        except KeyboardInterrupt:
-            _kill_group(process.pid, signal.SIGINT)
-            process.wait()
+            for command, sink in zip(commands, sinks, strict=True):
+                running.append(_Running.start(command, sink))
+            for process in running:
+                process.join()
+        except BaseException:
+            for process in running:
+                process.stop()
             raise
-        finally:
-            if watchdog is not None:
-                watchdog.cancel()
-        if timed_out.is_set():
-            raise UserError(f"{command.argv[0]} timed out after {command.timeout_s:.0f} s")
-        return Completed(returncode=process.returncode, output="".join(lines))
+        for process in running:
+            if process.timed_out.is_set():
+                argv0, limit = process.command.argv[0], process.command.timeout_s or 0
+                raise UserError(f"{argv0} timed out after {limit:.0f} s")
+        return [process.completed() for process in running]
 
     def spawn(self, spawn: Spawn) -> int | None:
         """Start a detached background process logging to `spawn.log_path`; its PID, or None."""
@@ -179,6 +165,71 @@ class Runner:
         if self.dry_run:
             return None
         return send_json(call)
+
+
+@dataclass
+class _Running:
+    """One started command: its process, the thread streaming its output, its time limit."""
+
+    command: Command
+    process: subprocess.Popen[str]
+    reader: threading.Thread
+    lines: list[str]
+    timed_out: threading.Event
+    watchdog: threading.Timer | None
+
+    @classmethod
+    def start(cls, command: Command, sink: Echo) -> _Running:
+        try:
+            process = subprocess.Popen(
+                command.argv,
+                cwd=command.cwd,
+                env={**os.environ, **command.env},
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                start_new_session=True,
+            )
+        except FileNotFoundError as exc:
+            raise UserError(f"{command.argv[0]}: command not found") from exc
+        lines: list[str] = []
+
+        def pump() -> None:
+            assert process.stdout is not None
+            for line in process.stdout:
+                lines.append(line)
+                sink(line.rstrip("\n"))
+
+        reader = threading.Thread(target=pump, daemon=True)
+        reader.start()
+        timed_out = threading.Event()
+        watchdog = None
+        if command.timeout_s is not None:
+            watchdog = threading.Timer(command.timeout_s, _expire, (process.pid, timed_out))
+            watchdog.daemon = True
+            watchdog.start()
+        return cls(command, process, reader, lines, timed_out, watchdog)
+
+    def join(self) -> None:
+        # Short waits keep the main thread responsive to Ctrl-C.
+        while self.reader.is_alive():
+            self.reader.join(timeout=0.2)
+        self.process.wait()
+        if self.watchdog is not None:
+            self.watchdog.cancel()
+
+    def stop(self) -> None:
+        _kill_group(self.process.pid, signal.SIGINT)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            _kill_group(self.process.pid)
+            self.process.wait()
+        if self.watchdog is not None:
+            self.watchdog.cancel()
+
+    def completed(self) -> Completed:
+        return Completed(returncode=self.process.returncode, output="".join(self.lines))
 
 
 def send_json(call: HttpCall) -> HttpResponse:

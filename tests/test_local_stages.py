@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from mlperf import k6
 from mlperf.errors import UserError
 from mlperf.fsutil import read_json
 from mlperf.project import Project
@@ -174,3 +175,40 @@ def test_a_lab_killed_from_outside_is_noticed_and_redeployed(
         local.seed_lab(context(checkout, name, []))
     bring_up(checkout, name)
     assert context(checkout, name, []).state.get("deployed")["pid"] != pid
+
+
+def test_parallel_runners_split_the_rate_and_merge_exactly(
+    checkout: Project, small_scenario: Callable[..., str]
+) -> None:
+    """Parallelism 1 and 3 at the same TPS reach the same total; merged figures are exact."""
+    totals = {}
+    for runners in (1, 3):
+        name = small_scenario(f"p{runners}", tps=30, transactions=300, parallelism=runners)
+        bring_up(checkout, name)
+        run = local.test(context(checkout, name, []))
+        summary = read_json(run / "summary.json")
+        assert summary["load"]["parallelism"] == runners
+        totals[runners] = summary["results"]["completed"] + summary["results"]["failed"]
+        local.destroy(context(checkout, name, []))
+    assert totals[1] >= 300
+    assert abs(totals[3] - totals[1]) <= 0.03 * totals[1], totals
+
+    summary = read_json(run / "summary.json")
+    assert summary["load"]["percentiles_from"] == "runner-samples"
+    runner_dirs = sorted((run / "runners").iterdir())
+    assert [d.name for d in runner_dirs] == ["1", "2", "3"]
+    per_runner = [read_json(d / "k6-summary.json") for d in runner_dirs]
+    assert summary["results"]["completed"] == sum(
+        d["metrics"]["completed_transactions"]["values"]["count"] for d in per_runner
+    )
+    # Our percentiles over one runner's samples equal k6's own percentiles for that runner.
+    for directory, data in zip(runner_dirs, per_runner, strict=True):
+        samples = k6.read_samples([directory / k6.SAMPLES])
+        for trend in ("quote_time", "e2e_time", "e2e_time{steady:true}"):
+            ours = k6.trend_of(samples[trend])
+            theirs = data["metrics"][trend]["values"]
+            assert ours["count"] == theirs["count"]
+            assert ours["p95"] == pytest.approx(theirs["p(95)"], abs=1e-3)
+            assert ours["p99"] == pytest.approx(theirs["p(99)"], abs=1e-3)
+    e2e = summary["latency_ms"]["e2e"]
+    assert e2e["count"] == summary["results"]["completed"]

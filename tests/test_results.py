@@ -113,3 +113,70 @@ def test_summary_schema_rejects_what_it_should() -> None:
 @pytest.mark.parametrize(("seconds", "period"), [(5, 1), (30, 5), (60, 10), (3600, 10)])
 def test_dashboard_period_leaves_room_for_graphs(seconds: float, period: int) -> None:
     assert k6.dashboard_period_s(seconds) == period
+
+
+def test_steady_window_figures_from_the_captured_summary() -> None:
+    data = json.loads((DATA / "k6-summary.json").read_text())
+    steady = k6.figures(data)["steady"]
+    window = data["mlperf"]
+    assert (steady["warmup_s"], steady["drain_s"], steady["window_s"]) == (
+        window["warmupS"],
+        window["drainS"],
+        window["steadyS"],
+    )
+    assert 0 < steady["completed"] < k6.figures(data)["completed"]
+    assert steady["achieved_tps"] == pytest.approx(steady["completed"] / window["steadyS"])
+    e2e = steady["latency_ms"]["e2e"]
+    assert e2e["count"] == steady["completed"] and e2e["p50"] <= e2e["p95"] <= e2e["p99"]
+
+
+def test_forced_thresholds_are_not_reported_as_checks() -> None:
+    data = json.loads((DATA / "k6-summary.json").read_text())
+    checks = {f"{c['metric']} {c['expression']}" for c in k6.figures(data)["thresholds"]["checks"]}
+    assert checks == {"success_rate rate>0.99", "e2e_time p(95)<2000"}
+    assert "e2e_time{steady:true} max>=0" in data["mlperf"]["forcedThresholds"]
+
+
+def test_segments_split_the_rate_into_equal_shares() -> None:
+    assert k6.segments(1) == ("0,1", ["0:1"])
+    assert k6.segments(3) == ("0,1/3,2/3,1", ["0:1/3", "1/3:2/3", "2/3:1"])
+
+
+@pytest.mark.parametrize(
+    ("values", "fraction", "expected"),
+    [
+        ([1, 2, 3, 4], 0.5, 2.5),
+        ([10], 0.99, 10),
+        ([1, 2, 3, 4, 5], 0.95, 4.8),
+        ([0, 100], 0.99, 99),
+    ],
+)
+def test_percentiles_interpolate_as_k6_does(
+    values: list[float], fraction: float, expected: float
+) -> None:
+    assert k6.percentile(sorted(values), fraction) == pytest.approx(expected)
+
+
+def test_merge_adds_counts_and_holds_a_threshold_only_if_every_runner_did() -> None:
+    data = json.loads((DATA / "k6-summary.json").read_text())
+    crossed = json.loads(json.dumps(data))
+    crossed["metrics"]["success_rate"]["thresholds"]["rate>0.99"]["ok"] = False
+    single = k6.figures(data)
+    samples = {"e2e_time": [1.0, 2.0, 3.0], "e2e_time{steady:true}": [2.0]}
+    merged = k6.merge([data, crossed], samples)
+    assert merged["completed"] == 2 * single["completed"]
+    assert merged["failed_by_phase"] == {p: 2 * n for p, n in single["failed_by_phase"].items()}
+    assert merged["steady"]["completed"] == 2 * single["steady"]["completed"]
+    assert merged["latency_ms"]["e2e"] == {
+        "count": 3,
+        "avg": 2.0,
+        "p50": 2.0,
+        "p95": 2.9,
+        "p99": 2.98,
+        "max": 3.0,
+    }
+    assert merged["latency_ms"]["quote"]["count"] == 0
+    assert merged["thresholds"]["passed"] is False
+    assert {"metric": "success_rate", "expression": "rate>0.99", "ok": False} in merged[
+        "thresholds"
+    ]["checks"]

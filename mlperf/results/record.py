@@ -8,17 +8,21 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from mlperf import __version__, k6
-from mlperf.fsutil import read_json, write_json_atomic
+from mlperf import __version__
+from mlperf.fsutil import read_json, write_json_atomic, write_text_atomic
 from mlperf.results.runs import write_summary
 from mlperf.runner import Command
 from mlperf.scenario.model import Scenario
 
 
 def write_config(
-    folder: Path, scenario: Scenario, target: str, k6_config: dict[str, Any], command: Command
+    folder: Path,
+    scenario: Scenario,
+    target: str,
+    k6_config: dict[str, Any],
+    commands: list[Command],
 ) -> None:
-    """The exact configuration of the run: merged scenario, k6 config and the k6 command."""
+    """The exact configuration of the run: merged scenario, k6 config and the k6 commands."""
     write_json_atomic(
         folder / "config.json",
         {
@@ -27,8 +31,13 @@ def write_config(
             "target": target,
             "scenario_config": scenario.config,
             "k6_config": k6_config,
-            "k6_command": list(command.argv),
-            "k6_env": {key: value for key, value in command.env.items() if key != "MLPERF_CONFIG"},
+            "k6_commands": [
+                {
+                    "argv": list(command.argv),
+                    "env": {k: v for k, v in command.env.items() if k != "MLPERF_CONFIG"},
+                }
+                for command in commands
+            ],
         },
     )
 
@@ -36,13 +45,13 @@ def write_config(
 def build_summary(
     scenario: Scenario,
     target: str,
-    k6_data: dict[str, Any],
+    figures: dict[str, Any],
     k6_version: str,
     started: datetime,
     finished: datetime,
     repo_root: Path,
 ) -> dict[str, Any]:
-    figures = k6.figures(k6_data)
+    """summary.json from the run's figures (`k6.figures` or `k6.merge`) and its provenance."""
     commit, dirty = _git_state(repo_root)
     return {
         "schema_version": 1,
@@ -63,6 +72,10 @@ def build_summary(
             "target_tps": scenario.load.tps,
             "transactions_planned": scenario.load.transactions,
             "duration_s": scenario.load.duration_s,
+            "parallelism": scenario.load.parallelism,
+            "percentiles_from": "k6-summary"
+            if scenario.load.parallelism == 1
+            else "runner-samples",
         },
         "results": {
             key: figures[key]
@@ -76,34 +89,48 @@ def build_summary(
             )
         },
         "latency_ms": figures["latency_ms"],
+        "steady": figures["steady"],
         "thresholds": figures["thresholds"],
     }
 
 
 def finalize(folder: Path, summary: dict[str, Any], run_id: str) -> None:
+    """summary.json and summary.txt, once the run id (the folder's name) is known."""
     summary["run_id"] = run_id
     write_summary(folder, summary)
+    write_text_atomic(
+        folder / "summary.txt",
+        f"run {run_id}, scenario {summary['scenario']}\n{headline(summary)}\n",
+    )
 
 
 def headline(summary: dict[str, Any]) -> str:
-    results, e2e = summary["results"], summary["latency_ms"]["e2e"]
+    """The run's figures in a few lines: verdict, counts, rate, and p50/p95/p99 per phase."""
+    results, steady = summary["results"], summary["steady"]
     failed = results["failed_by_phase"]
     lines = [
         f"{summary['status'].upper()}: {results['completed']} completed, {results['failed']} failed "
         f"(discovery {failed['discovery']}, quote {failed['quote']}, transfer {failed['transfer']}), "
         f"success {results['success_rate']:.3%}, {results['achieved_tps']:.1f} TPS achieved "
         f"of {summary['load']['target_tps']:g}",
+        *_latency_lines(summary["latency_ms"]),
+        f"steady window ({steady['window_s']:g} s after {steady['warmup_s']:g} s warm-up, "
+        f"before {steady['drain_s']:g} s drain): {steady['completed']} completed, "
+        f"{steady['failed']} failed, success {steady['success_rate']:.3%}, "
+        f"{steady['achieved_tps']:.1f} TPS",
+        *_latency_lines(steady["latency_ms"]),
     ]
-    for phase in ("discovery", "quote", "transfer", "e2e"):
-        trend = summary["latency_ms"][phase]
-        if trend["count"]:
-            lines.append(
-                f"  {phase:<9} p50 {trend['p50']:8.1f} ms   p95 {trend['p95']:8.1f} ms   "
-                f"p99 {trend['p99']:8.1f} ms"
-            )
-    if not e2e["count"]:
-        lines.append("  no transaction completed")
     return "\n".join(lines)
+
+
+def _latency_lines(latency: dict[str, Any]) -> list[str]:
+    lines = [
+        f"  {phase:<9} p50 {trend['p50']:8.1f} ms   p95 {trend['p95']:8.1f} ms   "
+        f"p99 {trend['p99']:8.1f} ms"
+        for phase, trend in latency.items()
+        if trend["count"]
+    ]
+    return lines or ["  no transaction completed"]
 
 
 def one_line(run_dir: Path) -> str:

@@ -8,12 +8,13 @@ stage it needs.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from mlperf import k6, render, seed
 from mlperf.errors import UserError
@@ -226,6 +227,25 @@ def _party_fsp(body: Any) -> str | None:
 # test -----------------------------------------------------------------------------------------
 
 
+def k6_commands(
+    ctx: StageContext, binary: Path, config: dict[str, Any], run_dir: Path, timeout_s: float
+) -> list[Command]:
+    """One k6 command per runner: the whole run in `run_dir`, or runners/<i>/ when split."""
+    runners = ctx.scenario.load.parallelism
+    return [
+        k6.run_command(
+            binary,
+            ctx.project.k6_script,
+            config,
+            run_dir if runners == 1 else run_dir / "runners" / str(i),
+            timeout_s=timeout_s,
+            runner=i,
+            runners=runners,
+        )
+        for i in range(1, runners + 1)
+    ]
+
+
 def test(ctx: StageContext) -> Path | None:
     config = render.k6_config(ctx.scenario, render.local_outbound_urls(ctx.scenario))
     binary = k6.find_k6()
@@ -233,9 +253,8 @@ def test(ctx: StageContext) -> Path | None:
     timeout_s = load.duration_s + load.http_timeout_s + 120
     if ctx.dry_run:
         run_dir = ctx.project.runs_dir(ctx.scenario.name) / "<run-id>"
-        ctx.runner.run(
-            k6.run_command(binary, ctx.project.k6_script, config, run_dir, timeout_s=timeout_s)
-        )
+        commands = k6_commands(ctx, binary, config, run_dir, timeout_s)
+        ctx.runner.run_many(commands, [ctx.echo] * len(commands))
         return None
     answer = _require_deployed(ctx, "test")
     seeded = ctx.state.get("seeded")
@@ -250,9 +269,8 @@ def test(ctx: StageContext) -> Path | None:
     started = datetime.now(UTC)
     folder = RunFolder.start(ctx.project.runs_dir(ctx.scenario.name), started)
     try:
-        return _run_k6(
-            ctx, folder, binary, config, k6.version(version_out.output), started, timeout_s
-        )
+        commands = k6_commands(ctx, binary, config, folder.work, timeout_s)
+        return _run_k6(ctx, folder, commands, config, k6.version(version_out.output), started)
     except BaseException:
         folder.discard()
         raise
@@ -261,45 +279,48 @@ def test(ctx: StageContext) -> Path | None:
 def _run_k6(
     ctx: StageContext,
     folder: RunFolder,
-    binary: Path,
+    commands: list[Command],
     config: dict[str, Any],
     k6_version: str,
     started: datetime,
-    timeout_s: float,
 ) -> Path:
     load = ctx.scenario.load
-    command = k6.run_command(
-        binary, ctx.project.k6_script, config, folder.work, timeout_s=timeout_s
-    )
-    record.write_config(folder.work, ctx.scenario, ctx.target, config, command)
+    outs = [Path(command.env["MLPERF_SUMMARY_JSON"]).parent for command in commands]
+    record.write_config(folder.work, ctx.scenario, ctx.target, config, commands)
+    split = f", {len(commands)} k6 processes splitting the rate" if len(commands) > 1 else ""
     ctx.echo(
         f"test: k6 {k6_version}, {load.tps:g} TPS for {load.duration_s:g} s "
-        f"({load.transactions} transactions), scenario {ctx.scenario.name}"
+        f"({load.transactions} transactions){split}, scenario {ctx.scenario.name}"
     )
-    log_path = folder.work / "k6.log"
-    with log_path.open("w", encoding="utf-8") as log:
-        progress = K6Progress(ctx.echo)
-
-        def show(line: str) -> None:
-            log.write(line + "\n")
-            progress.line(line)
-
-        completed = ctx.runner.run(command, on_line=show, quiet=True)
+    with contextlib.ExitStack() as stack:
+        progress = K6Progress(ctx.echo, "runner 1: " if len(commands) > 1 else "")
+        sinks = []
+        for index, out in enumerate(outs):
+            out.mkdir(parents=True, exist_ok=True)
+            log = stack.enter_context((out / "k6.log").open("w", encoding="utf-8"))
+            sinks.append(_log_sink(log, progress if index == 0 else None))
+        results = ctx.runner.run_many(commands, sinks, quiet=True)
         progress.flush()
-    summary_path = folder.work / "k6-summary.json"
-    if not summary_path.exists():
+    missing = [out for out in outs if not (out / "k6-summary.json").exists()]
+    if missing:
         keep = ctx.state_dir / "k6-last-failure.log"
         keep.parent.mkdir(parents=True, exist_ok=True)
-        keep.write_text(log_path.read_text(encoding="utf-8"), encoding="utf-8")
+        keep.write_text((missing[0] / "k6.log").read_text(encoding="utf-8"), encoding="utf-8")
+        codes = ", ".join(str(result.returncode) for result in results)
         raise UserError(
-            f"k6 exited with {completed.returncode} before writing its summary; "
+            f"k6 exited with {codes} before writing its summary; "
             f"no run folder written (k6 output: {ctx.project.relative(keep)})"
         )
-    if completed.returncode not in (0, k6.EXIT_THRESHOLDS_CROSSED):
-        raise UserError(f"k6 exited with {completed.returncode}; see its output above")
-    data = read_json(summary_path)
+    failed = [r.returncode for r in results if r.returncode not in (0, k6.EXIT_THRESHOLDS_CROSSED)]
+    if failed:
+        raise UserError(f"k6 exited with {failed[0]}; see its output above")
+    datas = [read_json(out / "k6-summary.json") for out in outs]
+    if len(datas) == 1:
+        figures = k6.figures(datas[0])
+    else:
+        figures = k6.merge(datas, k6.read_samples(out / k6.SAMPLES for out in outs))
     summary = record.build_summary(
-        ctx.scenario, ctx.target, data, k6_version, started, datetime.now(UTC), ctx.project.root
+        ctx.scenario, ctx.target, figures, k6_version, started, datetime.now(UTC), ctx.project.root
     )
     final = folder.publish(lambda run_id: record.finalize(folder.work, summary, run_id))
     ctx.echo(record.headline(summary))
@@ -314,13 +335,22 @@ def _run_k6(
     return final
 
 
+def _log_sink(log: TextIO, progress: K6Progress | None) -> Callable[[str], None]:
+    def sink(line: str) -> None:
+        log.write(line + "\n")
+        if progress is not None:
+            progress.line(line)
+
+    return sink
+
+
 class K6Progress:
     """Passes k6's warnings and errors through, and its once-a-second progress every 5 s."""
 
     EVERY_S = 5.0
 
-    def __init__(self, echo: Callable[[str], None]) -> None:
-        self.echo = echo
+    def __init__(self, echo: Callable[[str], None], prefix: str = "") -> None:
+        self.echo = lambda line: echo(line.replace("  ", f"  {prefix}", 1) if prefix else line)
         self.last_shown = 0.0
         self.pending: str | None = None
 

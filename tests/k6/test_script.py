@@ -533,7 +533,49 @@ def test_unreachable_dfsps_fail_at_discovery_with_default_summary_paths(tmp_path
     text = (tmp_path / "k6-summary.txt").read_text()
     counts = {name: m["values"].get("count") for name, m in summary["metrics"].items()}
     assert counts["failed_transactions{phase:discovery}"] == counts["iterations"] > 0
-    assert "completed_transactions" not in counts and "quote_time" not in counts
+    assert counts.get("completed_transactions", 0) == 0 and counts.get("quote_time", 0) == 0
     assert summary["metrics"]["success_rate"]["values"]["rate"] == 0
     assert "success rate  0.00 %" in text
     assert re.search(r"quote +- +- +- +- +- +0\n", text), text
+
+
+@pytest.fixture(scope="module")
+def steady_run(tmp_path_factory) -> Run:
+    """20 TPS for 4 s with 1 s of warm-up and 1 s of drain: a 2 s steady window."""
+    return run_k6(tmp_path_factory.mktemp("steady"), {}, duration_s=4, warmup_s=1, drain_s=1)
+
+
+def test_steady_window_is_a_slice_of_the_run(steady_run: Run) -> None:
+    total = steady_run.count("completed_transactions")
+    steady = steady_run.count("completed_transactions{steady:true}")
+    # Transactions start at a constant rate, so the 2 s window holds about half of the 4 s run.
+    assert 0.4 * total <= steady <= 0.6 * total
+    assert steady_run.count("e2e_time{steady:true}") == steady
+    for trend in ("discovery_time", "quote_time", "transfer_time", "e2e_time"):
+        values = steady_run.metrics[f"{trend}{{steady:true}}"]["values"]
+        assert {"p(50)", "p(95)", "p(99)"} <= set(values)
+    assert steady_run.summary["mlperf"] == {
+        "targetTps": 20,
+        "warmupS": 1,
+        "drainS": 1,
+        "steadyS": 2,
+        "forcedThresholds": steady_run.summary["mlperf"]["forcedThresholds"],
+    }
+
+
+def test_forced_thresholds_stay_out_of_the_text_summary(steady_run: Run) -> None:
+    forced = steady_run.summary["mlperf"]["forcedThresholds"]
+    assert "e2e_time{steady:true} max>=0" in forced
+    assert "failed_transactions{phase:quote} count>=0" in forced
+    assert "steady:true" not in steady_run.text.split("thresholds", 1)[1]
+    assert "✓ success_rate rate>0.5" in steady_run.text
+    assert "steady state (2.0 s: 1 s warm-up and 1 s drain left out)" in steady_run.text
+
+
+def test_a_window_longer_than_the_run_is_refused(tmp_path) -> None:
+    config = make_config(placeholder_urls(), duration_s=3, warmup_s=2, drain_s=1)
+    proc = k6(["run", "--quiet", str(SCRIPT)], config, tmp_path)
+    assert proc.returncode != 0
+    assert "MLPERF_CONFIG.warmup_s: warmup_s 2 + drain_s 1 leave no steady window" in (
+        proc.stdout + proc.stderr
+    ).replace('\\"', '"')

@@ -1,5 +1,6 @@
 // k6 entry point: drives Mojaloop P2P transfers (discovery -> quote -> transfer) through the
 // SDK outbound API of each payer DFSP at a constant arrival rate, as configured by MLPERF_CONFIG.
+import exec from 'k6/execution';
 import { Counter, Rate, Trend } from 'k6/metrics';
 import { loadConfig } from './lib/config.js';
 import {
@@ -38,11 +39,18 @@ const completed = new Counter('completed_transactions');
 const failed = new Counter('failed_transactions');
 const successRate = new Rate('success_rate');
 
-const FAILED_TAGS = {
-  discovery: { phase: 'discovery' },
-  quote: { phase: 'quote' },
-  transfer: { phase: 'transfer' },
-};
+// Tag objects are built once: every sample carries whether its transaction started inside the
+// steady-state window, and failures also carry their phase.
+const STEADY = { true: { steady: 'true' }, false: { steady: 'false' } };
+const FAILED_TAGS = {};
+for (const phase of ['discovery', 'quote', 'transfer']) {
+  FAILED_TAGS[phase] = { true: { phase, steady: 'true' }, false: { phase, steady: 'false' } };
+}
+
+function inSteadyWindow(now) {
+  const elapsed = now - exec.scenario.startTime;
+  return elapsed >= cfg.steadyStartMs && elapsed < cfg.steadyEndMs;
+}
 
 function pickRoute() {
   const r = Math.random() * cfg.totalWeight;
@@ -56,9 +64,9 @@ function pickRoute() {
   return routes[lo];
 }
 
-function fail(phase) {
-  failed.add(1, FAILED_TAGS[phase]);
-  successRate.add(false);
+function fail(phase, steady) {
+  failed.add(1, FAILED_TAGS[phase][steady]);
+  successRate.add(false, STEADY[steady]);
 }
 
 export default function () {
@@ -67,30 +75,40 @@ export default function () {
   const payer = randomMsisdn(route.source);
   const traceId = newTraceId();
   const start = Date.now();
+  const steady = inSteadyWindow(start);
+  const tags = STEADY[steady];
 
   let res = lookupParty(route, payee, traceId);
-  if (!partyIsAt(res, route.dest.id)) return fail('discovery');
-  discoveryTime.add(res.timings.duration);
+  if (!partyIsAt(res, route.dest.id)) return fail('discovery', steady);
+  discoveryTime.add(res.timings.duration, tags);
 
   res = requestQuote(route, payee, payer, traceId);
   const quote = quoteTerms(res);
-  if (!quote) return fail('quote');
-  quoteTime.add(res.timings.duration);
+  if (!quote) return fail('quote', steady);
+  quoteTime.add(res.timings.duration, tags);
 
   res = sendTransfer(route, quote, traceId);
-  if (!transferCommitted(res)) return fail('transfer');
-  transferTime.add(res.timings.duration);
+  if (!transferCommitted(res)) return fail('transfer', steady);
+  transferTime.add(res.timings.duration, tags);
 
-  e2eTime.add(Date.now() - start);
-  completed.add(1);
-  successRate.add(true);
+  e2eTime.add(Date.now() - start, tags);
+  completed.add(1, tags);
+  successRate.add(true, tags);
 }
 
 export function handleSummary(data) {
-  const text = textSummary(data, { targetTps: cfg.tps });
+  // What the workspace needs besides k6's data: the window and which thresholds are ours.
+  const mlperf = {
+    targetTps: cfg.tps,
+    warmupS: cfg.warmupS,
+    drainS: cfg.drainS,
+    steadyS: (cfg.steadyEndMs - cfg.steadyStartMs) / 1000,
+    forcedThresholds: cfg.forcedThresholds,
+  };
+  const text = textSummary(data, mlperf);
   return {
     stdout: text,
     [cfg.summaryTxtPath]: text,
-    [cfg.summaryJsonPath]: JSON.stringify(data),
+    [cfg.summaryJsonPath]: JSON.stringify({ ...data, mlperf }),
   };
 }

@@ -10,6 +10,7 @@ const DIGITS_RE = /^[0-9]+$/;
 const MAX_SAFE_DIGITS = 15;
 
 export const FAILURE_PHASES = ['discovery', 'quote', 'transfer'];
+export const PHASE_TRENDS = ['discovery_time', 'quote_time', 'transfer_time', 'e2e_time'];
 
 function fail(field, message) {
   throw new Error(`${field}: ${message}`);
@@ -128,12 +129,22 @@ function parseThresholds(value) {
       thresholds[metric] = parseThresholdList(value[metric], `${field}.${metric}`);
     }
   }
-  // k6 only reports a sub-metric that some threshold names.
-  for (const phase of FAILURE_PHASES) {
-    const key = `failed_transactions{phase:${phase}}`;
-    if (!thresholds[key]) thresholds[key] = ['count>=0'];
+  // k6 only reports a sub-metric that some threshold names: always-true ones force the
+  // per-phase failure counts and the steady-state window's figures into the summary.
+  const forced = [
+    ...FAILURE_PHASES.map((phase) => [`failed_transactions{phase:${phase}}`, 'count>=0']),
+    ...PHASE_TRENDS.map((trend) => [`${trend}{steady:true}`, 'max>=0']),
+    ['completed_transactions{steady:true}', 'count>=0'],
+    ['failed_transactions{steady:true}', 'count>=0'],
+  ];
+  const added = [];
+  for (const [key, expression] of forced) {
+    if (!thresholds[key]) {
+      thresholds[key] = [expression];
+      added.push(`${key} ${expression}`);
+    }
   }
-  return thresholds;
+  return { thresholds, forcedThresholds: added };
 }
 
 function parseVus(c) {
@@ -150,19 +161,32 @@ function summaryPaths(env) {
   return { summaryJsonPath: json, summaryTxtPath: txt };
 }
 
+// The steady-state window: transactions started in [warmup_s, duration_s - drain_s) after the
+// scenario's start. Warm-up (connection pools, JIT, caches) and drain are measured but kept apart.
+function steadyWindow(c, durationS) {
+  const warmup = c.warmup_s === undefined ? 0 : requireNumber(c.warmup_s, `${ROOT}.warmup_s`, { exclusiveMin: false });
+  const drain = c.drain_s === undefined ? 0 : requireNumber(c.drain_s, `${ROOT}.drain_s`, { exclusiveMin: false });
+  if (warmup + drain >= durationS) {
+    fail(`${ROOT}.warmup_s`, `warmup_s ${warmup} + drain_s ${drain} leave no steady window in ${durationS} s`);
+  }
+  return { warmupS: warmup, drainS: drain, steadyStartMs: warmup * 1000, steadyEndMs: (durationS - drain) * 1000 };
+}
+
 export function loadConfig(env) {
   const c = parseRoot(env.MLPERF_CONFIG);
   const dfsps = parseDfsps(c.dfsps);
+  const durationS = requireNumber(c.duration_s, `${ROOT}.duration_s`);
   return {
     tps: requireNumber(c.tps, `${ROOT}.tps`, { integer: true }),
-    durationS: requireNumber(c.duration_s, `${ROOT}.duration_s`),
+    durationS,
+    ...steadyWindow(c, durationS),
     ...parseVus(c),
     currency: requireString(c.currency, `${ROOT}.currency`, CURRENCY_RE),
     amount: requireString(c.amount, `${ROOT}.amount`, AMOUNT_RE),
     timeoutMs: requireNumber(c.http_timeout_s, `${ROOT}.http_timeout_s`) * 1000,
     dfsps,
     ...parsePairs(c.pairs, dfsps),
-    thresholds: parseThresholds(c.thresholds),
+    ...parseThresholds(c.thresholds),
     ...summaryPaths(env),
   };
 }

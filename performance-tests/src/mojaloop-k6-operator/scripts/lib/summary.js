@@ -1,13 +1,9 @@
 // Compact end-of-test text summary built from handleSummary's data (jslib's textSummary is
 // remote-only, and the script must run air-gapped).
-import { FAILURE_PHASES } from './config.js';
+import { FAILURE_PHASES, PHASE_TRENDS } from './config.js';
 
-const PHASE_TRENDS = [
-  ['discovery', 'discovery_time'],
-  ['quote', 'quote_time'],
-  ['transfer', 'transfer_time'],
-  ['end-to-end', 'e2e_time'],
-];
+const LABELS = ['discovery', 'quote', 'transfer', 'end-to-end'];
+const PHASE_LABELS = PHASE_TRENDS.map((metric, i) => [LABELS[i], metric]);
 const TREND_STATS = ['avg', 'p(50)', 'p(95)', 'p(99)', 'max'];
 
 function values(data, metric) {
@@ -49,35 +45,58 @@ function headline(data, targetTps) {
   ];
 }
 
-function latencyTable(data) {
+function latencyTable(data, suffix = '') {
   const lines = [`  ${row('phase (ms)', [...TREND_STATS, 'count'])}`];
-  for (const [label, metric] of PHASE_TRENDS) {
-    const v = values(data, metric);
-    lines.push(`  ${row(label, [...TREND_STATS.map((s) => ms(v[s])), v.count ?? 0])}`);
+  for (const [label, metric] of PHASE_LABELS) {
+    const v = values(data, `${metric}${suffix}`);
+    // A trend a threshold names exists even without samples; its zeros are not figures.
+    const stats = v.count ? TREND_STATS.map((s) => ms(v[s])) : TREND_STATS.map(() => '-');
+    lines.push(`  ${row(label, [...stats, v.count ?? 0])}`);
   }
   return lines;
 }
 
-function thresholdLines(data) {
+function steadySection(data, { steadyS, warmupS, drainS }) {
+  const done = count(data, 'completed_transactions{steady:true}');
+  const failed = count(data, 'failed_transactions{steady:true}');
+  const rate = done + failed > 0 ? `${((done / (done + failed)) * 100).toFixed(2)} %` : '-';
+  return [
+    `steady state (${steadyS.toFixed(1)} s: ${warmupS} s warm-up and ${drainS} s drain left out)`,
+    `  completed     ${done}`,
+    `  failed        ${failed}`,
+    `  success rate  ${rate}`,
+    `  achieved TPS  ${perSecond(done, steadyS)} completed/s`,
+    '',
+    ...latencyTable(data, '{steady:true}'),
+  ];
+}
+
+// The configured thresholds only: the always-true ones the script adds to force sub-metrics
+// into the summary are left out.
+function thresholdLines(data, forced) {
+  const hidden = new Set(forced);
   const lines = [];
   for (const name of Object.keys(data.metrics).sort()) {
     const thresholds = data.metrics[name].thresholds ?? {};
     for (const expr of Object.keys(thresholds)) {
+      if (hidden.has(`${name} ${expr}`)) continue;
       lines.push(`  ${thresholds[expr].ok ? '✓' : '✗'} ${name} ${expr}`);
     }
   }
   return lines.length ? lines : ['  (none)'];
 }
 
-export function textSummary(data, { targetTps }) {
+export function textSummary(data, { targetTps, steadyS, warmupS, drainS, forcedThresholds }) {
   return [
     'Mojaloop transfers',
     ...headline(data, targetTps),
     '',
     ...latencyTable(data),
     '',
+    ...steadySection(data, { steadyS, warmupS, drainS }),
+    '',
     'thresholds',
-    ...thresholdLines(data),
+    ...thresholdLines(data, forcedThresholds),
     '',
   ].join('\n');
 }
