@@ -567,7 +567,13 @@ def _monitoring_values(scenario: Scenario) -> dict[str, Any]:
 
 
 def _k6_values(scenario: Scenario) -> dict[str, Any]:
-    """Our chart performance-tests/src/mojaloop-k6-operator: a TestRun of the k6 script."""
+    """Our chart performance-tests/src/mojaloop-k6-operator: a TestRun of the k6 script.
+
+    The shape is the chart's values.schema.json (unknown keys fail there). `config` is the
+    script's configuration as a structured object, which the chart checks against its schema
+    and hands to the runners as MLPERF_CONFIG (`toJson`: same content as `k6_env`, which stays
+    the canonical serialisation for other consumers).
+    """
     k6 = scenario.config["k6"]
     group = _groups(scenario)["k6"]
     runner: dict[str, Any] = {
@@ -582,8 +588,10 @@ def _k6_values(scenario: Scenario) -> dict[str, Any]:
     return {
         "parallelism": k6["parallelism"],
         "separate": k6["separate"],
+        # TestRun `cleanup: post`: the operator deletes the TestRun (and its runner pods) once
+        # it is finished or error.
+        "cleanup": False,  # keep runner pods: their exit codes say pass (0) or fail (99)
         "runner": runner,
-        "env": k6_env(scenario),
         # k6 → Prometheus remote write; the server URL (the monitoring node across clusters)
         # is known after terraform apply.
         "prometheusRemoteWrite": {
@@ -591,6 +599,8 @@ def _k6_values(scenario: Scenario) -> dict[str, Any]:
             "trendAsNativeHistogram": monitoring["prometheus"]["native_histograms"],
             "serverUrl": None,
         },
+        "extraArguments": [],
+        "config": render.k6_config(scenario, aws_outbound_urls(scenario)),
     }
 
 

@@ -386,14 +386,21 @@ def test_k6_values_carry_the_aws_k6_config(checkout: Project) -> None:
     assert urls["fsp201"] == "http://sim-fsp201.local/sim/fsp201/outbound"
     assert list(urls) == ["fsp201", "fsp202", "fsp203", "fsp204"]
     k6 = render_aws.helm_values(scenario)["k6"]
-    assert k6["parallelism"] == 2 and k6["separate"] is True
+    assert k6["parallelism"] == 2 and k6["separate"] is True and k6["cleanup"] is False
     assert k6["runner"]["image"] == "grafana/k6:1.1.0"
     assert k6["runner"]["nodeSelector"] == {"node-role": "k6"}
     assert k6["runner"]["resources"]["limits"] == {"cpu": "4", "memory": "4Gi"}
-    config = json.loads(k6["env"]["MLPERF_CONFIG"])
+    assert k6["extraArguments"] == []
+    assert "env" not in k6
+    # The chart takes the config structured (its schema checks it) and serialises it itself.
+    config = k6["config"]
     assert config == render.k6_config(scenario, urls)
     assert config["tps"] == 1000
-    assert render_aws.render_all(scenario)["k6.env.json"] == k6["env"]
+    assert config["dfsps"]["fsp201"]["outbound_url"] == urls["fsp201"]
+    # k6.env.json stays the canonical MLPERF_CONFIG, with the same content.
+    env = render_aws.render_all(scenario)["k6.env.json"]
+    assert env == render_aws.k6_env(scenario)
+    assert json.loads(env["MLPERF_CONFIG"]) == config
 
 
 def test_k6_runner_node_selector_from_the_scenario(checkout: Project) -> None:
