@@ -1,4 +1,5 @@
-"""CI sessions. Run `nox -l` to list them; bare `nox` runs the CI set (lint, schemas, tests, e2e).
+"""CI sessions. Run `nox -l` to list them; bare `nox` runs the CI set (lint, schemas, helm,
+tests, e2e).
 
 Sessions run in the environment nox itself runs in: the workspace venv that the README's
 commands create with `pip install -e '.[dev]'`, so every dependency comes from pyproject.toml
@@ -8,11 +9,12 @@ and is installed once.
 from __future__ import annotations
 
 import importlib.util
+import shutil
 import sys
 
 import nox
 
-nox.options.sessions = ["lint", "schemas", "tests", "e2e"]
+nox.options.sessions = ["lint", "schemas", "helm", "tests", "e2e"]
 nox.options.error_on_external_run = False
 
 
@@ -39,6 +41,18 @@ def schemas(session: nox.Session) -> None:
 
 
 @nox.session(venv_backend="none")
+def helm(session: nox.Session) -> None:
+    """helm lint and template of the k6 chart, where a helm binary is installed."""
+    if shutil.which("helm") is None:
+        session.skip(
+            "helm is not installed here; the tests session checks the chart's values schema"
+        )
+    chart = "performance-tests/src/mojaloop-k6-operator"
+    session.run("helm", "lint", "--strict", chart, external=True)
+    session.run("helm", "template", "k6", chart, external=True, silent=True)
+
+
+@nox.session(venv_backend="none")
 def tests(session: nox.Session) -> None:
     """Unit, lab API, k6 script and stage tests (everything but the end-to-end chain)."""
     _python(session, "-m", "pytest", "-m", "not e2e", *session.posargs)
@@ -48,3 +62,9 @@ def tests(session: nox.Session) -> None:
 def e2e(session: nox.Session) -> None:
     """The whole local chain through the invoke CLI: a few TPS for about 20 s, run twice."""
     _python(session, "-m", "pytest", "-m", "e2e", *session.posargs)
+
+
+@nox.session(name="bench-k6", venv_backend="none", default=False)
+def bench_k6(session: nox.Session) -> None:
+    """Benchmark: k6 CPU seconds per 1000 transactions at a fixed rate and lab latency."""
+    _python(session, "-m", "mlperf.bench")
