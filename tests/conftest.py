@@ -16,12 +16,27 @@ import pytest
 import yaml
 
 from mlperf.project import Project
+from mlperf.scenario.load import scenario_names
 from mlperf.state import RunState
 from mlperf.targets import local_lab
 
 REPO = Path(__file__).resolve().parents[1]
 # What a checkout needs at run time: the task front, component defaults and the k6 script.
 CHECKOUT_PARTS = ("tasks.py", "infrastructure/defaults", "performance-tests/src")
+
+
+def committed_scenarios() -> list[str]:
+    """The scenarios this repository ships: those git tracks (a user's own ones are not tests'
+    business); every scenario folder when the checkout is not a git work tree."""
+    listed = subprocess.run(
+        ["git", "ls-files", "performance-tests/results/*/overrides/*"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
+    if listed.returncode != 0:
+        return scenario_names(Project(REPO))
+    return sorted({Path(line).parts[2] for line in listed.stdout.splitlines() if line})
 
 
 def free_port_block(size: int) -> int:

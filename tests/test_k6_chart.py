@@ -22,8 +22,8 @@ import yaml
 from mlperf import render_aws
 from mlperf.fsutil import serialise
 from mlperf.project import Project
-from mlperf.scenario.load import load_scenario, scenario_names
-from tests.conftest import REPO
+from mlperf.scenario.load import load_scenario
+from tests.conftest import REPO, committed_scenarios
 
 CHART = REPO / "performance-tests" / "src" / "mojaloop-k6-operator"
 TEMPLATES = CHART / "templates"
@@ -190,7 +190,7 @@ def test_server_url_may_be_null_or_absent() -> None:
     assert errors(on) == []
 
 
-@pytest.mark.parametrize("name", scenario_names(PROJECT))
+@pytest.mark.parametrize("name", committed_scenarios())
 def test_workspace_k6_values_validate_against_the_chart_schema(name: str) -> None:
     values = render_aws.helm_values(load_scenario(PROJECT, name))["k6"]
     assert errors(values) == []
@@ -296,7 +296,7 @@ def test_helm_lint_is_clean() -> None:
 
 @needs_helm
 def test_rendered_testrun_runs_the_scripts_with_the_workspace_config(tmp_path: Path) -> None:
-    values = render_aws.helm_values(load_scenario(PROJECT, scenario_names(PROJECT)[0]))["k6"]
+    values = render_aws.helm_values(load_scenario(PROJECT, committed_scenarios()[0]))["k6"]
     values["prometheusRemoteWrite"].update(enabled=True, serverUrl="http://prom:9090/api/v1/write")
     docs = helm_template(tmp_path, values)
     configmap, spec = docs["ConfigMap"]["data"], docs["TestRun"]["spec"]

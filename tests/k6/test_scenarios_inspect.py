@@ -10,13 +10,13 @@ import pytest
 
 from mlperf import k6, render_aws
 from mlperf.project import Project
-from mlperf.scenario.load import load_scenario, scenario_names
-from tests.conftest import REPO
+from mlperf.scenario.load import load_scenario
+from tests.conftest import REPO, committed_scenarios
 
 PROJECT = Project(REPO)
 
 
-@pytest.mark.parametrize("name", scenario_names(PROJECT))
+@pytest.mark.parametrize("name", committed_scenarios())
 def test_k6_inspect_accepts_the_rendered_scenario(name: str) -> None:
     scenario = load_scenario(PROJECT, name)
     env = {**os.environ, **render_aws.k6_env(scenario)}
