@@ -70,7 +70,12 @@ def resolve(c: Context, scenario: str | None, target: str | None) -> tuple[Proje
 
 
 def run_stage(
-    c: Context, stage: str, scenario: str | None, target: str | None, dry_run: bool
+    c: Context,
+    stage: str,
+    scenario: str | None,
+    target: str | None,
+    dry_run: bool,
+    yes: bool = False,
 ) -> None:
     if dry_run:
         _chain_dry_run.append(True)
@@ -88,16 +93,16 @@ def run_stage(
             )
         log = None if dry_run else project.state_dir(loaded.name, target_name) / "commands.log"
         runner = Runner(dry_run=dry_run, echo=echo, log_path=log)
-        context = StageContext(project, loaded, target_name, runner, echo)
+        context = StageContext(project, loaded, target_name, runner, echo, assume_yes=yes)
         stage_function(target_name, stage)(context)
     except UserError as error:
         raise Exit(f"{stage}: {error}", code=error.exit_code) from None
 
 
-@task(help=HELP)
-def provision(c, scenario=None, target=None, dry_run=False):
+@task(help={**HELP, "yes": "aws: apply the Terraform plan (creates billable resources)"})
+def provision(c, scenario=None, target=None, dry_run=False, yes=False):
     """Render the scenario and create the run-state folder and topology (aws: the machines)."""
-    run_stage(c, "provision", scenario, target, dry_run)
+    run_stage(c, "provision", scenario, target, dry_run, yes)
 
 
 @task(help=HELP)
@@ -118,10 +123,10 @@ def test(c, scenario=None, target=None, dry_run=False):
     run_stage(c, "test", scenario, target, dry_run)
 
 
-@task(help=HELP)
-def destroy(c, scenario=None, target=None, dry_run=False):
-    """Stop the lab (aws: tear down); results are left untouched."""
-    run_stage(c, "destroy", scenario, target, dry_run)
+@task(help={**HELP, "yes": "aws: confirm deleting every AWS resource of the scenario"})
+def destroy(c, scenario=None, target=None, dry_run=False, yes=False):
+    """Stop the lab (aws: tear down, with --yes); results are left untouched."""
+    run_stage(c, "destroy", scenario, target, dry_run, yes)
 
 
 @task(help={"scenario": HELP["scenario"], "target": "local, or aws (default: the chain's target)"})

@@ -40,6 +40,8 @@ class Command:
     env: Mapping[str, str] = field(default_factory=dict)
     cwd: Path | None = None
     timeout_s: float | None = None
+    # True: only stdout is captured (for machine-readable output); stderr passes through.
+    stdout_only: bool = False
 
     def shell(self) -> str:
         """The command as a user could paste it into a shell."""
@@ -186,7 +188,7 @@ class _Running:
                 cwd=command.cwd,
                 env={**os.environ, **command.env},
                 stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
+                stderr=None if command.stdout_only else subprocess.STDOUT,
                 text=True,
                 start_new_session=True,
             )

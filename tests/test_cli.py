@@ -46,9 +46,14 @@ def test_unknown_and_unbuilt_targets(invoke_cli: Cli, small_scenario: Callable[.
     assert "unknown target 'gcp' (choose local, aws)" in one_line_error(
         invoke_cli("provision", "--scenario", "t", "--target", "gcp")
     )
-    assert "--target aws: not yet implemented" in one_line_error(
-        invoke_cli("provision", "--scenario", "t", "--target", "aws")
+    assert "--target aws: deploy, seed and test are not built yet" in one_line_error(
+        invoke_cli("deploy", "--scenario", "t", "--target", "aws")
     )
+    no_credentials = {"AWS_PROFILE": "", "AWS_ACCESS_KEY_ID": "", "MLPERF_ADMIN_CIDR": ""}
+    line = one_line_error(
+        invoke_cli("provision", "--scenario", "t", "--target", "aws", env=no_credentials)
+    )
+    assert line.startswith("provision: preflight: ") and "no AWS credentials" in line
 
 
 def test_a_flag_carries_along_the_chain(

@@ -20,9 +20,14 @@ TARGETS: dict[str, dict[str, Callable[[StageContext], Any]]] = {
         "destroy": local.destroy,
         "status": local.status,
     },
-    "aws": dict.fromkeys(
-        ("provision", "deploy", "seed", "test", "destroy", "status"), aws.not_yet_implemented
-    ),
+    "aws": {
+        "provision": aws.provision,
+        "deploy": aws.not_yet_implemented,
+        "seed": aws.not_yet_implemented,
+        "test": aws.not_yet_implemented,
+        "destroy": aws.destroy,
+        "status": aws.status,
+    },
 }
 
 

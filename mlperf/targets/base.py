@@ -20,6 +20,8 @@ class StageContext:
     target: str
     runner: Runner
     echo: Echo
+    # --yes: the user agreed to stages that cost money or delete things (aws apply, destroy).
+    assume_yes: bool = False
 
     @property
     def state_dir(self) -> Path:
