@@ -1,5 +1,5 @@
 """CI sessions. Run `nox -l` to list them; bare `nox` runs the CI set (lint, schemas, helm,
-tests, e2e).
+terraform, ansible, molecule, tests, e2e).
 
 Sessions run in the environment nox itself runs in: the workspace venv that the README's
 commands create with `pip install -e '.[dev]'`, so every dependency comes from pyproject.toml
@@ -9,20 +9,36 @@ and is installed once.
 from __future__ import annotations
 
 import importlib.util
+import os
 import shutil
 import sys
+from pathlib import Path
 
 import nox
 
-nox.options.sessions = ["lint", "schemas", "helm", "tests", "e2e"]
+nox.options.sessions = [
+    "lint",
+    "schemas",
+    "helm",
+    "terraform",
+    "ansible",
+    "molecule",
+    "tests",
+    "e2e",
+]
 nox.options.error_on_external_run = False
 
 
-def _python(session: nox.Session, *args: str) -> None:
+def _python(session: nox.Session, *args: str, env: dict[str, str] | None = None) -> None:
     """Run `python -m …` with the interpreter nox runs under (the workspace venv)."""
     if importlib.util.find_spec("mlperf") is None:
         session.error("Usage: run nox from the workspace venv, e.g. .venv/bin/nox (see README.md)")
-    session.run(sys.executable, *args, external=True)
+    session.run(sys.executable, *args, external=True, env=env)
+
+
+def _venv_path() -> dict[str, str]:
+    """PATH with the venv's bin/ first: ansible and molecule call their sibling commands by name."""
+    return {"PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
 
 
 @nox.session(venv_backend="none")
@@ -53,9 +69,46 @@ def helm(session: nox.Session) -> None:
 
 
 @nox.session(venv_backend="none")
+def terraform(session: nox.Session) -> None:
+    """terraform fmt, terraform test of the topology module; validate where a provider mirror is."""
+    if shutil.which("terraform") is None:
+        session.skip("terraform is not installed here")
+    _python(session, "-m", "pytest", "tests/infra/test_terraform.py", *session.posargs)
+
+
+@nox.session(venv_backend="none")
+def ansible(session: nox.Session) -> None:
+    """ansible-playbook --syntax-check of every playbook, ansible-lint, the role command tests."""
+    _python(
+        session, "-m", "pytest", "tests/infra/test_ansible.py", *session.posargs, env=_venv_path()
+    )
+
+
+MOLECULE_SCENARIOS = (
+    "infrastructure/kubernetes/ansible/roles/node_prep",
+    "infrastructure/kubernetes/ansible/roles/dfsp_hosts",
+    "infrastructure/kubernetes/ansible",  # site.yml in check mode on a cluster-shaped inventory
+)
+
+
+@nox.session(venv_backend="none")
+def molecule(session: nox.Session) -> None:
+    """molecule test (converge, idempotence, testinfra) of the roles, on debootstrap'd roots."""
+    if os.geteuid() != 0:
+        session.skip("molecule's chroot targets need root (debootstrap, chroot)")
+    if shutil.which("debootstrap") is None:
+        session.run("apt-get", "update", "-qq", external=True)
+        session.run("apt-get", "install", "-y", "-qq", "debootstrap", external=True)
+    molecule = str(Path(sys.executable).parent / "molecule")
+    for folder in MOLECULE_SCENARIOS:
+        with session.chdir(folder):
+            session.run(molecule, "test", env=_venv_path(), external=True)
+
+
+@nox.session(venv_backend="none")
 def tests(session: nox.Session) -> None:
-    """Unit, lab API, k6 script and stage tests (everything but the end-to-end chain)."""
-    _python(session, "-m", "pytest", "-m", "not e2e", *session.posargs)
+    """Unit, lab API, k6 script and stage tests (not the infrastructure code, not end to end)."""
+    _python(session, "-m", "pytest", "-m", "not e2e", "--ignore=tests/infra", *session.posargs)
 
 
 @nox.session(venv_backend="none")

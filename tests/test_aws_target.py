@@ -163,7 +163,7 @@ def test_with_yes_it_applies_writes_access_files_and_runs_the_playbooks(
     assert (state / "inventory.ini").read_text() == OUTPUTS["ansible_inventory"]["value"]
     assert (state / "ssh_config").read_text() == OUTPUTS["ssh_config"]["value"]
     playbook = runner.plan[-1]
-    assert playbook.env["ANSIBLE_SSH_ARGS"] == f"-F {state / 'ssh_config'}"
+    assert playbook.env["ANSIBLE_SSH_COMMON_ARGS"] == f"-F {state / 'ssh_config'}"
     assert f"@{state / 'rendered' / 'ansible' / 'group_vars' / 'all.json'}" in playbook.argv
     apply = runner.plan[2]
     assert apply.argv[-1] == "tfplan"  # the plan made moments before, never an old one

