@@ -11,7 +11,7 @@ from tests.conftest import REPO
 
 SECRET_LIKE = re.compile(
     r"(\.tfstate(\.backup)?$|\.tfplan$|(^|/)tfplan$|\.pem$|\.key$|(^|/)\.env$|(^|/)id_(rsa|ed25519|ecdsa)"
-    r"|kubeconfig[^/]*$|(^|/)\.terraform/|(^|/)\.workspace/|(^|/)\.venv/|(^|/)\.nox/|runtime\.auto\.tfvars\.json$)"
+    r"|(^|/)kubeconfig[^/]*$|(^|/)\.terraform/|(^|/)\.workspace/|(^|/)\.venv/|(^|/)\.nox/|runtime\.auto\.tfvars\.json$)"
 )
 
 

@@ -29,7 +29,7 @@ PLAYBOOKS = (
     "microk8s.yml",
     "switch-cluster.yml",
     "node-labels.yml",
-    "fetch-kubeconfigs.yml",
+    "fetch-cluster-configs.yml",
     "dfsp-hosts.yml",
 )
 TOOLS = ("terraform", "ansible-playbook", "kubectl", "helm")

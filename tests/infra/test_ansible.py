@@ -103,7 +103,7 @@ EXPECTED_HOSTS = {
     "microk8s.yml": 15,
     "switch-cluster.yml": 6,  # 3 generic, kafka, mysql, monitoring
     "node-labels.yml": 15,
-    "fetch-kubeconfigs.yml": 10,  # one primary per cluster: switch, fsp201…fsp208, k6
+    "fetch-cluster-configs.yml": 10,  # one primary per cluster: switch, fsp201…fsp208, k6
     "dfsp-hosts.yml": 7,  # switch and k6 nodes
 }
 
@@ -127,7 +127,7 @@ def test_site_imports_every_stage_in_order() -> None:
         "microk8s.yml",
         "switch-cluster.yml",
         "node-labels.yml",
-        "fetch-kubeconfigs.yml",
+        "fetch-cluster-configs.yml",
         "dfsp-hosts.yml",
     ]
 
@@ -490,7 +490,7 @@ users:
 
 def test_kubeconfig_saves_one_private_file_per_cluster(tmp_path: Path) -> None:
     report = _dry_run(
-        "fetch-kubeconfigs.yml",
+        "fetch-cluster-configs.yml",
         tmp_path,
         kubeconfig_dry_run_outputs={"config": KUBECONFIG.rstrip("\n")},
     )
