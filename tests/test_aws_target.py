@@ -225,3 +225,10 @@ def test_cli_dry_run_plan_without_credentials(
     result = invoke_cli("provision", "--target", "aws", "--scenario", "t", "--dry-run", env=env)
     assert result.returncode == 0, result.stderr
     assert "terraform -chdir=" in result.stdout and "playbooks/dfsp-hosts.yml" in result.stdout
+
+
+def test_preflight_finds_the_workspaces_own_ansible(tmp_path: Path) -> None:
+    """ansible-playbook comes with the workspace (beside Python), PATH or not."""
+    problems = aws.preflight_problems({"PATH": str(tmp_path)})
+    assert not any(p.startswith("ansible-playbook") for p in problems)
+    assert aws.tool("ansible-playbook", str(tmp_path)) is not None

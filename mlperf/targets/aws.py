@@ -65,9 +65,9 @@ def preflight_problems(environ: dict[str, str] | None = None) -> list[str]:
     """What is missing to run against AWS, each with what to do; empty when ready."""
     env = os.environ if environ is None else environ
     problems = [
-        f"{tool} not found on PATH: install it"
-        for tool in TOOLS
-        if shutil.which(tool, path=env.get("PATH")) is None
+        f"{name} not found on PATH: install it"
+        for name in TOOLS
+        if tool(name, env.get("PATH")) is None
     ]
     if not (
         env.get("AWS_PROFILE")
