@@ -28,6 +28,8 @@ from typing import Any
 import pytest
 import yaml
 
+from mlperf.targets import aws
+
 REPO = Path(__file__).resolve().parents[2]
 ANSIBLE_DIR = REPO / "infrastructure/kubernetes/ansible"
 INVENTORY = ANSIBLE_DIR / "tests/inventory/hosts.ini"
@@ -120,16 +122,9 @@ def test_playbook_selects_the_contract_hosts(playbook: str) -> None:
     assert len(hosts) == EXPECTED_HOSTS[playbook], done.stdout
 
 
-def test_site_imports_every_stage_in_order() -> None:
+def test_site_imports_every_stage_in_the_order_provision_runs_them() -> None:
     site = yaml.safe_load((ANSIBLE_DIR / "playbooks/site.yml").read_text())
-    assert [entry["ansible.builtin.import_playbook"] for entry in site] == [
-        "prepare-nodes.yml",
-        "microk8s.yml",
-        "switch-cluster.yml",
-        "node-labels.yml",
-        "fetch-cluster-configs.yml",
-        "dfsp-hosts.yml",
-    ]
+    assert [entry["ansible.builtin.import_playbook"] for entry in site] == list(aws.PLAYBOOKS)
 
 
 def test_ansible_lint_production_profile() -> None:
