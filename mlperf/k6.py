@@ -26,6 +26,10 @@ PHASES = ("discovery", "quote", "transfer", "e2e")
 SAMPLES = "samples.csv.gz"  # each runner's trend samples when the load is split
 FAILED_PHASES = ("discovery", "quote", "transfer")
 EXIT_THRESHOLDS_CROSSED = 99  # k6's exit code when a threshold fails
+# The line of a runner's stdout that carries its summary JSON (MLPERF_SUMMARY_STDOUT=json).
+SUMMARY_MARKER = "MLPERF_SUMMARY_JSON "
+# The quantiles every trend reports (the script's summaryTrendStats): p(1)…p(99), p(99.5), p(99.9).
+QUANTILE_GRID = (*(float(k) for k in range(1, 100)), 99.5, 99.9)
 
 
 def find_k6() -> Path:
@@ -114,9 +118,13 @@ def figures(data: Mapping[str, Any]) -> dict[str, Any]:
     )
 
 
-def merge(datas: list[Mapping[str, Any]], samples: Mapping[str, list[float]]) -> dict[str, Any]:
+def merge(
+    datas: list[Mapping[str, Any]], samples: Mapping[str, list[float]] | None
+) -> dict[str, Any]:
     """Figures of N runners: counts added, thresholds held only if every runner held them, and
-    percentiles computed from all runners' samples (`samples`: trend name → values in ms)."""
+    percentiles computed from all runners' samples (`samples`: trend name → values in ms), or,
+    when the samples are out of reach (`None`: k6 Operator pods), from every runner's quantiles
+    (`merge_quantiles`)."""
     per_runner = [figures(data) for data in datas]
     checks: dict[tuple[str, str], bool] = {}
     for figure in per_runner:
@@ -128,7 +136,9 @@ def merge(datas: list[Mapping[str, Any]], samples: Mapping[str, list[float]]) ->
     ]
     return _assemble(
         counts=lambda name: sum(_count(d.get("metrics", {}), name) for d in datas),
-        trend=lambda name: trend_of(samples.get(name, [])),
+        trend=(lambda name: trend_of(samples.get(name, [])))
+        if samples is not None
+        else (lambda name: merge_quantiles([d.get("metrics", {}).get(name) for d in datas])),
         duration_s=max(d.get("state", {}).get("testRunDurationMs", 0) for d in datas) / 1000,
         window=datas[0].get("mlperf", {}),
         thresholds={"passed": all(c["ok"] for c in merged_checks), "checks": merged_checks},
@@ -171,6 +181,87 @@ def _assemble(
         },
         "thresholds": thresholds,
     }
+
+
+def merge_quantiles(metrics: list[Mapping[str, Any] | None]) -> dict[str, float | int | None]:
+    """One trend of N runners from each runner's quantile grid (min, p(1)…p(99.9), max).
+
+    Each runner's distribution is taken as piecewise linear between its quantiles; the merged
+    distribution is their mixture weighted by sample count, and each percentile is where the
+    mixture reaches it. Counts, avg and max are exact; a percentile is exact to within the grid
+    step of the runners' own distributions (runners of one test see the same system, so their
+    distributions are close and the error is small; `tests/k6` measures it against samples).
+    """
+    curves = []
+    count, total, top = 0, 0.0, None
+    for metric in metrics:
+        values = metric["values"] if metric else {}
+        n = int(values.get("count", 0))
+        if not n:
+            continue
+        stats = [values.get("min"), *(values.get(f"p({q:g})") for q in QUANTILE_GRID)]
+        stats.append(values.get("max"))
+        if any(value is None for value in stats):
+            raise UserError(
+                "a runner's summary lacks the quantile grid (p(1)…p(99.9)): old script?"
+            )
+        knots = [float(value) for value in stats]
+        levels = [0.0, *(q / 100 for q in QUANTILE_GRID), 1.0]
+        curves.append((n, knots, levels))
+        count += n
+        total += n * float(values["avg"])
+        top = knots[-1] if top is None else max(top, knots[-1])
+    if not count:
+        return trend_of([])
+    xs = sorted({x for _, knots, _ in curves for x in knots})
+    cdf = [sum(n * _cdf(knots, levels, x) for n, knots, levels in curves) / count for x in xs]
+
+    def at(fraction: float) -> float:
+        if cdf[0] >= fraction:
+            return xs[0]
+        for i in range(1, len(xs)):
+            if cdf[i] >= fraction:
+                span = cdf[i] - cdf[i - 1]
+                share = (fraction - cdf[i - 1]) / span if span else 1.0
+                return xs[i - 1] + (xs[i] - xs[i - 1]) * share
+        return xs[-1]
+
+    return {
+        "count": count,
+        "avg": round(total / count, 3),
+        "p50": round(at(0.50), 3),
+        "p95": round(at(0.95), 3),
+        "p99": round(at(0.99), 3),
+        "max": round(float(top), 3),
+    }
+
+
+def _cdf(knots: list[float], levels: list[float], x: float) -> float:
+    """A runner's piecewise-linear distribution function at x."""
+    if x < knots[0]:
+        return 0.0
+    if x >= knots[-1]:
+        return 1.0
+    for i in range(1, len(knots)):
+        if x < knots[i]:
+            width = knots[i] - knots[i - 1]
+            share = (x - knots[i - 1]) / width if width else 1.0
+            return levels[i - 1] + (levels[i] - levels[i - 1]) * share
+    return 1.0
+
+
+def summary_from_log(text: str) -> dict[str, Any] | None:
+    """A runner's summary JSON from its log (the marked stdout line); None when absent."""
+    for line in reversed(text.splitlines()):
+        start = line.find(SUMMARY_MARKER)
+        if start < 0:
+            continue
+        try:
+            data = json.loads(line[start + len(SUMMARY_MARKER) :])
+        except json.JSONDecodeError as exc:
+            raise UserError(f"k6 summary line in the runner's log is not JSON ({exc})") from exc
+        return data if isinstance(data, dict) else None
+    return None
 
 
 def read_samples(paths: Iterable[Path]) -> dict[str, list[float]]:

@@ -63,16 +63,21 @@ class Spawn:
 
 @dataclass(frozen=True)
 class HttpCall:
-    """One JSON HTTP request to a service the workspace runs (the lab's admin or outbound API)."""
+    """One JSON HTTP request to a service the workspace runs (the lab's admin or outbound API,
+    a switch's admin API); `headers` are extra request headers (Host, FSPIOP-Source…)."""
 
     method: str
     url: str
     body: Any = None
     timeout_s: float = 10.0
+    headers: Mapping[str, str] = field(default_factory=dict)
 
     def shell(self) -> str:
+        head = "".join(
+            f" -H {shlex.quote(f'{key}: {value}')}" for key, value in sorted(self.headers.items())
+        )
         data = f" -d {shlex.quote(json.dumps(self.body, sort_keys=True))}" if self.body else ""
-        return f"curl -sS -X {self.method} {self.url}{data}"
+        return f"curl -sS -X {self.method}{head} {self.url}{data}"
 
 
 @dataclass(frozen=True)
@@ -241,6 +246,8 @@ def send_json(call: HttpCall) -> HttpResponse:
     request.add_header("Accept", "application/json")
     if data is not None:
         request.add_header("Content-Type", "application/json")
+    for key, value in call.headers.items():
+        request.add_header(key, value)
     try:
         with urllib.request.urlopen(request, timeout=call.timeout_s) as response:
             return HttpResponse(response.status, _decode(response.read()))

@@ -50,8 +50,11 @@ def build_summary(
     started: datetime,
     finished: datetime,
     repo_root: Path,
+    *,
+    with_samples: bool = True,
 ) -> dict[str, Any]:
-    """summary.json from the run's figures (`k6.figures` or `k6.merge`) and its provenance."""
+    """summary.json from the run's figures (`k6.figures` or `k6.merge`) and its provenance;
+    `with_samples` False: several runners merged from their quantile grids, not their samples."""
     commit, dirty = _git_state(repo_root)
     return {
         "schema_version": 1,
@@ -75,7 +78,7 @@ def build_summary(
             "parallelism": scenario.load.parallelism,
             "percentiles_from": "k6-summary"
             if scenario.load.parallelism == 1
-            else "runner-samples",
+            else ("runner-samples" if with_samples else "runner-quantiles"),
         },
         "results": {
             key: figures[key]

@@ -239,7 +239,7 @@ class Run:
         return self.metrics.get(metric, {}).get("values", {}).get("count", 0)
 
 
-def run_k6(tmp_path: Path, fail_every: dict[str, int], **overrides) -> Run:
+def run_k6(tmp_path: Path, fail_every: dict[str, int], env: dict | None = None, **overrides) -> Run:
     (tmp_path / "out").mkdir()
     with StandIn(fail_every) as standin:
         config = make_config({fsp: standin.url(fsp) for fsp in DFSP_RANGES}, **overrides)
@@ -247,7 +247,11 @@ def run_k6(tmp_path: Path, fail_every: dict[str, int], **overrides) -> Run:
             ["run", "--quiet", str(SCRIPT)],
             config,
             tmp_path,
-            {"MLPERF_SUMMARY_JSON": "out/summary.json", "MLPERF_SUMMARY_TXT": "out/summary.txt"},
+            {
+                "MLPERF_SUMMARY_JSON": "out/summary.json",
+                "MLPERF_SUMMARY_TXT": "out/summary.txt",
+                **(env or {}),
+            },
         )
     assert (tmp_path / "out" / "summary.json").exists(), proc.stderr
     return Run(proc, standin, tmp_path)
@@ -271,6 +275,8 @@ def other_failures(tmp_path_factory) -> Run:
     return run_k6(
         tmp_path_factory.mktemp("other"),
         {"discovery": 4, "transfer": 3},
+        # As in the k6 Operator's runner pods: the summary JSON on stdout too.
+        env={"MLPERF_SUMMARY_STDOUT": "json"},
         tps=15,
         duration_s=2,
         thresholds={"success_rate": ["rate>0.3"]},
@@ -439,6 +445,22 @@ def test_text_summary_on_stdout_and_file(quote_failures):
     assert f"iterations    {run.count('iterations')} " in run.text
     for label in ("discovery", "quote", "transfer", "end-to-end", "achieved TPS"):
         assert label in run.text
+
+
+def test_summary_json_goes_to_stdout_only_when_asked(quote_failures, other_failures):
+    from mlperf import k6 as workspace_k6
+
+    assert workspace_k6.summary_from_log(quote_failures.proc.stdout) is None
+    assert workspace_k6.summary_from_log(other_failures.proc.stdout) == other_failures.summary
+    assert other_failures.text in other_failures.proc.stdout
+
+
+def test_trends_report_the_quantile_grid(other_failures):
+    from mlperf import k6 as workspace_k6
+
+    values = other_failures.metrics["e2e_time"]["values"]
+    grid = [values[f"p({q:g})"] for q in workspace_k6.QUANTILE_GRID]
+    assert grid == sorted(grid) and values["min"] <= grid[0] and grid[-1] <= values["max"]
 
 
 def test_requests_follow_the_contract(quote_failures):

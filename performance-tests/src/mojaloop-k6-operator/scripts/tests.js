@@ -10,6 +10,13 @@ import {
 import { textSummary } from './lib/summary.js';
 
 const cfg = loadConfig(__ENV);
+// Every percentile from p(1) to p(99), plus p(99.5) and p(99.9): when the load is split across
+// runners whose samples cannot be collected (k6 Operator pods), the workspace merges the runners'
+// distributions from these quantiles (mlperf/k6.py `merge_quantiles`).
+const QUANTILE_GRID = [...Array.from({ length: 99 }, (_, i) => `p(${i + 1})`), 'p(99.5)', 'p(99.9)'];
+// The marker of the summary JSON line on stdout, where runner pods' summaries are collected
+// from their logs (MLPERF_SUMMARY_STDOUT=json; files in a finished pod are out of reach).
+const SUMMARY_MARKER = 'MLPERF_SUMMARY_JSON ';
 const routes = buildRoutes(cfg);
 const cumulative = cfg.cumulative;
 
@@ -25,7 +32,7 @@ export const options = {
       gracefulStop: '30s',
     },
   },
-  summaryTrendStats: ['avg', 'min', 'med', 'max', 'p(50)', 'p(90)', 'p(95)', 'p(99)', 'count'],
+  summaryTrendStats: ['avg', 'min', 'med', 'max', 'count', ...QUANTILE_GRID],
   // Every call's body is read (party fspId, quote terms, transfer state).
   discardResponseBodies: false,
   thresholds: cfg.thresholds,
@@ -106,9 +113,11 @@ export function handleSummary(data) {
     forcedThresholds: cfg.forcedThresholds,
   };
   const text = textSummary(data, mlperf);
+  const json = JSON.stringify({ ...data, mlperf });
+  const toStdout = __ENV.MLPERF_SUMMARY_STDOUT === 'json';
   return {
-    stdout: text,
+    stdout: toStdout ? `${text}\n${SUMMARY_MARKER}${json}\n` : text,
     [cfg.summaryTxtPath]: text,
-    [cfg.summaryJsonPath]: JSON.stringify({ ...data, mlperf }),
+    [cfg.summaryJsonPath]: json,
   };
 }
