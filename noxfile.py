@@ -58,14 +58,40 @@ def schemas(session: nox.Session) -> None:
 
 @nox.session(venv_backend="none")
 def helm(session: nox.Session) -> None:
-    """helm lint and template of the k6 chart, where a helm binary is installed."""
-    if shutil.which("helm") is None:
-        session.skip(
-            "helm is not installed here; the tests session checks the chart's values schema"
-        )
-    chart = "performance-tests/src/mojaloop-k6-operator"
-    session.run("helm", "lint", "--strict", chart, external=True)
-    session.run("helm", "template", "k6", chart, external=True, silent=True)
+    """helm lint --strict and render of the k6 chart (Helm SDK), every object validated."""
+    if importlib.util.find_spec("mlperf") is None:
+        session.error("Usage: run nox from the workspace venv, e.g. .venv/bin/nox (see README.md)")
+    from mlperf import helm_chart, render_aws
+    from mlperf.errors import UserError
+    from mlperf.kube import validate
+    from mlperf.project import Project
+    from mlperf.scenario.load import load_scenario, scenario_names
+
+    project = Project(Path(__file__).resolve().parent)
+    chart = project.root / "performance-tests" / "src" / "mojaloop-k6-operator"
+    failures = 0
+    try:
+        # (label, values, release, namespace): the chart's defaults, then every scenario's values.
+        cases: list[tuple[str, dict, str, str]] = [("defaults", {}, "k6", "k6")]
+        for name in scenario_names(project):
+            scenario = load_scenario(project, name)
+            k6 = next(r for r in render_aws.helm_releases(scenario) if r["release"] == "k6")
+            values = render_aws.helm_values(scenario)["k6"]
+            cases.append((name, values, k6["release"], k6["namespace"]))
+        for label, values, release, namespace in cases:
+            findings = [f"lint {line}" for line in helm_chart.lint(chart, values)]
+            objects = helm_chart.render(chart, values, release=release, namespace=namespace)
+            findings += validate.problems(objects)
+            for finding in findings:
+                session.warn(f"helm: {label}: {finding}")
+            failures += len(findings)
+            if not findings:
+                kinds = ", ".join(sorted(o["kind"] for o in objects))
+                session.log(f"helm: {label}: {len(objects)} objects valid ({kinds})")
+    except UserError as error:
+        session.error(f"helm: {error}")
+    if failures:
+        session.error(f"helm: {failures} problem(s) in the k6 chart's lint or objects (see above)")
 
 
 @nox.session(venv_backend="none")
