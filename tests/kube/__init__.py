@@ -1,0 +1,1 @@
+"""Tests of mlperf.kube against a fake Kubernetes API server."""
