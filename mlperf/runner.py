@@ -173,6 +173,49 @@ class Runner:
             return None
         return send_json(call)
 
+    def http_many(
+        self,
+        calls: list[HttpCall] | tuple[HttpCall, ...],
+        *,
+        workers: int = 16,
+        on_done: Callable[[int, HttpResponse], None] | None = None,
+    ) -> list[HttpResponse | None]:
+        """Send `calls` on up to `workers` threads at once; their responses, in the calls' order.
+
+        Every call is recorded in `plan`. A dry run prints the first two calls and how many more
+        there are, sends nothing and answers None for each. `on_done(index, response)` runs on
+        this thread as each answer arrives. The first call that cannot connect raises its error
+        once the calls already under way have ended; the calls not yet started are dropped.
+        """
+        from concurrent.futures import ThreadPoolExecutor, as_completed
+
+        batch = list(calls)
+        if self.dry_run:
+            self.plan.extend(batch)
+            for call in batch[:2]:
+                text = call.shell()
+                if len(text) > 600:  # a bulk body: its start shows what it is
+                    text = f"{text[:600]}… ({len(text)} characters)"
+                self.echo(f"[dry-run] {text}")
+            if len(batch) > 2:
+                self.echo(f"[dry-run] … and {len(batch) - 2} more like it")
+            return [None] * len(batch)
+        for call in batch:
+            self._record(call, quiet=True)
+        responses: list[HttpResponse | None] = [None] * len(batch)
+        pool = ThreadPoolExecutor(max_workers=max(1, workers))
+        try:
+            pending = {pool.submit(send_json, call): index for index, call in enumerate(batch)}
+            for future in as_completed(pending):
+                index = pending[future]
+                response = future.result()
+                responses[index] = response
+                if on_done is not None:
+                    on_done(index, response)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+        return responses
+
 
 @dataclass
 class _Running:
