@@ -1,9 +1,10 @@
 """The invoke tasks: one per stage, plus status and validate. tasks.py only assembles them.
 
-Settings resolve in one order: the task's flag → the same flag given to an earlier task of the
-same command (`invoke provision --scenario x deploy seed test` runs every stage on x) → invoke
-config (`invoke.yaml`, or INVOKE_MLPERF_SCENARIO / INVOKE_MLPERF_TARGET) → the default.
-`--dry-run` carries the same way, so `invoke provision --dry-run deploy seed test` changes nothing.
+Settings resolve in one order: the flag given to any task of the same command (`invoke deploy
+seed test --target aws --scenario x` runs every stage on x, on aws; two different values in one
+command are refused before anything runs) → invoke config (`invoke.yaml`, or
+INVOKE_MLPERF_SCENARIO / INVOKE_MLPERF_TARGET) → the default. `--dry-run` anywhere in the
+command makes every task of it a dry run, so `invoke deploy seed test --dry-run` changes nothing.
 """
 
 from __future__ import annotations
@@ -36,6 +37,37 @@ HELP = {
 # Flags given earlier in one `invoke a b c` command, carried to the tasks after it.
 _chain: dict[str, str] = {}
 _chain_dry_run: list[bool] = []
+# Flags every task shares: (long name, short name, takes a value).
+SHARED_FLAGS = (("scenario", "s", True), ("target", "t", True), ("dry-run", "d", False))
+
+
+def command_flags(argv: list[str], task_names: set[str]) -> dict[str, list[str]]:
+    """The shared flags given to any task of an `invoke a b c …` command line: name → values.
+
+    Only tokens from the first task name on are read (before it are invoke's own options,
+    where -d means --debug).
+    """
+    found: dict[str, list[str]] = {}
+    tokens = argv[1:]
+    start = next((i for i, token in enumerate(tokens) if token in task_names), len(tokens))
+    rest = tokens[start:]
+    for i, token in enumerate(rest):
+        for name, short, valued in SHARED_FLAGS:
+            if token in (f"--{name}", f"-{short}"):
+                value = (rest[i + 1] if i + 1 < len(rest) else "") if valued else "yes"
+            elif valued and token.startswith(f"--{name}="):
+                value = token.split("=", 1)[1]
+            else:
+                continue
+            found.setdefault(name, [])
+            if value not in found[name]:
+                found[name].append(value)
+    return found
+
+
+def _command_line() -> dict[str, list[str]]:
+    names = {name.replace("_", "-") for name in TASK_NAMES}
+    return command_flags(sys.argv, names)
 
 
 def echo(line: str) -> None:
@@ -48,6 +80,13 @@ def echo(line: str) -> None:
 
 
 def setting(c: Context, name: str, flag: str | None) -> str:
+    given = _command_line().get(name, [])
+    if len(given) > 1:
+        raise UserError(
+            f"--{name} given twice in this command ({' and '.join(given)}): give one value"
+        )
+    if flag is None and given:
+        flag = given[0]
     if flag is not None:
         earlier = _chain.get(name)
         if earlier is not None and earlier != flag:
@@ -76,8 +115,9 @@ def run_stage(
     target: str | None,
     dry_run: bool,
     yes: bool = False,
+    force: bool = False,
 ) -> None:
-    if dry_run:
+    if dry_run or _command_line().get("dry-run"):
         _chain_dry_run.append(True)
     dry_run = bool(_chain_dry_run)
     try:
@@ -93,7 +133,9 @@ def run_stage(
             )
         log = None if dry_run else project.state_dir(loaded.name, target_name) / "commands.log"
         runner = Runner(dry_run=dry_run, echo=echo, log_path=log)
-        context = StageContext(project, loaded, target_name, runner, echo, assume_yes=yes)
+        context = StageContext(
+            project, loaded, target_name, runner, echo, assume_yes=yes, force=force
+        )
         stage_function(target_name, stage)(context)
     except UserError as error:
         raise Exit(f"{stage}: {error}", code=error.exit_code) from None
@@ -105,16 +147,22 @@ def provision(c, scenario=None, target=None, dry_run=False, yes=False):
     run_stage(c, "provision", scenario, target, dry_run, yes)
 
 
-@task(help=HELP)
-def deploy(c, scenario=None, target=None, dry_run=False):
+@task(help={**HELP, "force": "aws: reinstall releases whose chart and values are unchanged"})
+def deploy(c, scenario=None, target=None, dry_run=False, force=False):
     """Start the lab (aws: Mojaloop, DFSP simulators, monitoring, k6 Operator); waits for health."""
-    run_stage(c, "deploy", scenario, target, dry_run)
+    run_stage(c, "deploy", scenario, target, dry_run, force=force)
 
 
 @task(help=HELP)
 def seed(c, scenario=None, target=None, dry_run=False):
     """Onboard participants and register each DFSP's MSISDN range, then verify a lookup per DFSP."""
     run_stage(c, "seed", scenario, target, dry_run)
+
+
+@task(help=HELP)
+def smoke(c, scenario=None, target=None, dry_run=False):
+    """One transfer end to end (discovery, quote, transfer) through a payer's SDK, before load."""
+    run_stage(c, "smoke", scenario, target, dry_run)
 
 
 @task(help=HELP)
@@ -197,6 +245,10 @@ def scenario_new(c, name, from_="local"):
 
 def namespace(root: Path) -> Collection:
     """The task collection for the checkout at `root`."""
-    ns = Collection(provision, deploy, seed, test, destroy, status, validate, render, scenario_new)
+    ns = Collection(*TASKS)
     ns.configure({"mlperf": {**DEFAULTS, "root": str(root)}})
     return ns
+
+
+TASKS = (provision, deploy, seed, smoke, test, destroy, status, validate, render, scenario_new)
+TASK_NAMES = {t.name for t in TASKS}

@@ -27,6 +27,23 @@ SWITCH_GROUPS = ("generic", "kafka", "mysql", "monitoring")
 NODE_GROUPS = (*SWITCH_GROUPS, "dfsp", "k6")
 # Namespace of the switch releases (backend, mojaloop); used for in-cluster names.
 SWITCH_NAMESPACE = "mojaloop"
+# Prometheus' NodePort on the switch cluster (kube-prometheus-stack's default nodePort, made a
+# NodePort service): k6 remote-writes to it from the k6 cluster, the workspace queries it.
+PROMETHEUS_NODE_PORT = 30090
+# Charts the scenario does not pin. Read: prometheus-community/helm-charts
+# charts/kube-prometheus-stack/Chart.yaml (version 67.8.0, Prometheus Operator v0.79.2);
+# grafana/k6-operator chart 4.6.0 is operator v1.6.0 (TECH-NOTES.md).
+MONITORING_CHART = {
+    "repository": "https://prometheus-community.github.io/helm-charts",
+    "name": "kube-prometheus-stack",
+    "version": "67.8.0",
+}
+K6_OPERATOR_CHART = {
+    "repository": "https://grafana.github.io/helm-charts",
+    "name": "k6-operator",
+    "version": "4.6.0",
+}
+K6_CHART = "performance-tests/src/mojaloop-k6-operator"
 
 # Ports between nodes of one MicroK8s cluster (FACTS.md): the security group opens these
 # within the private subnet.
@@ -305,6 +322,7 @@ def helm_values(scenario: Scenario) -> dict[str, dict[str, Any]]:
         values[f"simulator-{dfsp_id}"] = _simulator_values(scenario, dfsp_id)
     if scenario.config["monitoring"]["enabled"]:
         values["monitoring"] = _monitoring_values(scenario)
+    values["k6-operator"] = _k6_operator_values(scenario)
     values["k6"] = _k6_values(scenario)
     return values
 
@@ -316,17 +334,10 @@ def helm_releases(scenario: Scenario) -> list[dict[str, Any]]:
         "backend": config["backend"]["chart"],
         "mojaloop": config["mojaloop"]["chart"],
         "simulator": config["dfsp"]["simulator"]["chart"],
-        # Not pinned by the scenario: the deploy stage pins these.
-        "monitoring": {
-            "repository": "https://prometheus-community.github.io/helm-charts",
-            "name": "kube-prometheus-stack",
-            "version": None,
-        },
-        "k6": {
-            "repository": None,
-            "name": "performance-tests/src/mojaloop-k6-operator",
-            "version": None,
-        },
+        "monitoring": MONITORING_CHART,
+        "k6-operator": K6_OPERATOR_CHART,
+        # Our chart, from this checkout: installed by the test stage, one TestRun per run.
+        "k6": {"repository": None, "name": K6_CHART, "version": None},
     }
     releases = []
     for release in helm_values(scenario):
@@ -334,7 +345,7 @@ def helm_releases(scenario: Scenario) -> list[dict[str, Any]]:
             chart, cluster = charts["simulator"], release.removeprefix("simulator-")
         else:
             chart = charts[release]
-            cluster = K6_CLUSTER if release == "k6" else SWITCH_CLUSTER
+            cluster = K6_CLUSTER if release.startswith("k6") else SWITCH_CLUSTER
         releases.append(
             {
                 "release": release,
@@ -350,6 +361,8 @@ def helm_releases(scenario: Scenario) -> list[dict[str, Any]]:
 def _namespace(release: str, cluster: str) -> str:
     if release == "monitoring":
         return "monitoring"
+    if release == "k6-operator":
+        return "k6-operator-system"
     return SWITCH_NAMESPACE if cluster == SWITCH_CLUSTER else release
 
 
@@ -481,6 +494,9 @@ def _mojaloop_values(scenario: Scenario) -> dict[str, Any]:
         for key in path[:-1]:
             node = node.setdefault(key, {"enabled": True})
         node[path[-1]] = entry
+    # The seed stage registers MSISDNs in the oracle through its ingress, off in the chart.
+    oracle = values.setdefault("als-msisdn-oracle", {"enabled": True})
+    oracle["ingress"] = {"enabled": True}
     # Not chart values: settings the deploy stage applies itself (JWS keys, mTLS at the edge).
     values["mlperf"] = {"jws": mojaloop["jws"]["enabled"], "mtls": mojaloop["mtls"]["enabled"]}
     return values
@@ -489,9 +505,12 @@ def _mojaloop_values(scenario: Scenario) -> dict[str, Any]:
 def _simulator_values(scenario: Scenario, dfsp_id: str) -> dict[str, Any]:
     """mojaloop/mojaloop-simulator on the DFSP's own cluster: one simulator named after it.
 
-    Unverified keys (the chart's values.yaml was not read): `simulators.<name>.config.
-    schemeAdapter.{replicaCount,resources,env.DFSP_ID}`, `...backend.env.DFSP_ID` and
-    `ingress.{enabled,hosts}`; the ingress path /sim/<name>/outbound is FACTS.md's. The
+    Read (mojaloop/helm, mojaloop-simulator templates): the ingress of a simulator is
+    `simulators.<name>.ingress.{enabled,hosts}` (merged over `defaults`); the top-level `ingress`
+    holds only annotations and `ingressPathRewriteRegex`. Its paths are /sim/<name>/outbound,
+    /inbound and /test; the rewrite strips the prefix before the SDK sees the path (nginx:
+    rewrite-target /$2 with the regex (/|$)(.*)). Unverified keys: `simulators.<name>.config.
+    schemeAdapter.{replicaCount,resources,env.DFSP_ID}` and `...backend.env.DFSP_ID`. The
     `mlperf` block is ours (the deploy and seed stages read it); Helm ignores it.
     """
     simulator = scenario.config["dfsp"]["simulator"]
@@ -507,10 +526,14 @@ def _simulator_values(scenario: Scenario, dfsp_id: str) -> dict[str, Any]:
                 "config": {
                     "schemeAdapter": scheme_adapter,
                     "backend": {"env": {"DFSP_ID": dfsp_id}},
-                }
+                },
+                "ingress": {"enabled": True, "hosts": [dfsp_hostname(dfsp_id)]},
             }
         },
-        "ingress": {"enabled": True, "hosts": [dfsp_hostname(dfsp_id)]},
+        "ingress": {
+            "ingressPathRewriteRegex": "(/|$)(.*)",
+            "annotations": {"nginx.ingress.kubernetes.io/rewrite-target": "/$2"},
+        },
         "mlperf": {
             "dfsp_id": dfsp_id,
             "role": scenario.dfsp(dfsp_id).role,
@@ -543,7 +566,11 @@ def _monitoring_values(scenario: Scenario) -> dict[str, Any]:
     if "resources" in prometheus:
         spec["resources"] = _resources(prometheus["resources"])
     return {
-        "prometheus": {"prometheusSpec": spec},
+        "prometheus": {
+            "prometheusSpec": spec,
+            # Reached from the k6 cluster (remote write) and the workspace (queries).
+            "service": {"type": "NodePort", "nodePort": PROMETHEUS_NODE_PORT},
+        },
         "grafana": {"enabled": monitoring["grafana"]["enabled"], **_placement(group)},
         "prometheusOperator": _placement(group),
         "kube-state-metrics": _placement(group),
@@ -564,6 +591,20 @@ def _monitoring_values(scenario: Scenario) -> dict[str, Any]:
             **_placement(group),
         },
     }
+
+
+def _k6_operator_values(scenario: Scenario) -> dict[str, Any]:
+    """grafana/k6-operator on the k6 cluster: the manager beside the runners (k6 node group).
+
+    `namespace.create` false: the deploy stage creates the release namespace (helm
+    --create-namespace), which the chart's own Namespace object would collide with.
+    `manager.nodeSelector`/`manager.tolerations`: not verified against the chart's values.yaml.
+    """
+    group = _groups(scenario)["k6"]
+    values: dict[str, Any] = {"namespace": {"create": False}}
+    if _placement(group):
+        values["manager"] = _placement(group)
+    return values
 
 
 def _k6_values(scenario: Scenario) -> dict[str, Any]:
@@ -602,6 +643,28 @@ def _k6_values(scenario: Scenario) -> dict[str, Any]:
         "extraArguments": [],
         "config": render.k6_config(scenario, aws_outbound_urls(scenario)),
     }
+
+
+def bind_addresses(
+    files: Mapping[str, Any],
+    *,
+    dfsp_ips: Mapping[str, str],
+    monitoring_ip: str,
+    nlb_dns: str,
+) -> dict[str, Any]:
+    """`render_all`'s files with what only Terraform's outputs tell: the DFSP nodes' IPs (for
+    CoreDNS and /etc/hosts), the switch's address for the simulators, Prometheus' write URL."""
+    bound = copy.deepcopy(dict(files))
+    for host in bound["ansible/group_vars/all.json"]["mlperf_dfsp_hosts"]:
+        host["ip"] = dfsp_ips[host["dfsp_id"]]
+    for dfsp_id in dfsp_ips:
+        simulator = bound.get(f"helm/simulator-{dfsp_id}.values.yaml")
+        if simulator is not None:
+            simulator["mlperf"]["switch_endpoint"] = nlb_dns
+    remote_write = bound["helm/k6.values.yaml"]["prometheusRemoteWrite"]
+    if remote_write["enabled"]:
+        remote_write["serverUrl"] = f"http://{monitoring_ip}:{PROMETHEUS_NODE_PORT}/api/v1/write"
+    return bound
 
 
 def k6_env(scenario: Scenario) -> dict[str, str]:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from mlperf import k6
+from mlperf import cli, k6
 from mlperf.errors import UserError
 from mlperf.project import Project
 from mlperf.scenario.load import load_scenario
@@ -46,14 +46,33 @@ def test_unknown_and_unbuilt_targets(invoke_cli: Cli, small_scenario: Callable[.
     assert "unknown target 'gcp' (choose local, aws)" in one_line_error(
         invoke_cli("provision", "--scenario", "t", "--target", "gcp")
     )
-    assert "--target aws: deploy, seed and test are not built yet" in one_line_error(
-        invoke_cli("deploy", "--scenario", "t", "--target", "aws")
+    assert (
+        "deploy needs provision first: run `invoke provision --scenario t --target aws --yes`"
+        in one_line_error(invoke_cli("deploy", "--scenario", "t", "--target", "aws"))
     )
     no_credentials = {"AWS_PROFILE": "", "AWS_ACCESS_KEY_ID": "", "MLPERF_ADMIN_CIDR": ""}
     line = one_line_error(
         invoke_cli("provision", "--scenario", "t", "--target", "aws", env=no_credentials)
     )
     assert line.startswith("provision: preflight: ") and "no AWS credentials" in line
+
+
+def test_a_flag_given_later_applies_to_the_whole_command(
+    invoke_cli: Cli, checkout: Project, small_scenario: Callable[..., str]
+) -> None:
+    small_scenario("t")
+    result = invoke_cli("provision", "deploy", "--scenario", "t", "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert "[dry-run] write .workspace/t/local/lab.json:" in result.stdout
+    assert "-m mlperf.lab --config" in result.stdout
+    assert not checkout.state_dir("t", "local").exists()
+
+
+def test_shared_flags_are_read_from_the_task_names_on() -> None:
+    argv = ["invoke", "-d", "deploy", "-s", "a", "seed", "--scenario=a", "test", "--target", "aws"]
+    flags = cli.command_flags(argv, {"deploy", "seed", "test"})
+    assert flags == {"scenario": ["a"], "target": ["aws"]}  # the first -d is invoke's --debug
+    assert cli.command_flags(["invoke", "test", "--dry-run"], {"test"}) == {"dry-run": ["yes"]}
 
 
 def test_a_flag_carries_along_the_chain(
@@ -67,12 +86,13 @@ def test_a_flag_carries_along_the_chain(
 
 
 def test_conflicting_flags_in_one_chain(
-    invoke_cli: Cli, small_scenario: Callable[..., str]
+    invoke_cli: Cli, checkout: Project, small_scenario: Callable[..., str]
 ) -> None:
     small_scenario("t")
     small_scenario("u")
     line = one_line_error(invoke_cli("provision", "--scenario", "t", "status", "--scenario", "u"))
-    assert "--scenario u conflicts with --scenario t given earlier" in line
+    assert line == "provision: --scenario given twice in this command (t and u): give one value"
+    assert not (checkout.state_dir("t", "local")).exists()
 
 
 def test_stages_refuse_to_run_out_of_order(
@@ -207,7 +227,7 @@ def test_render_writes_every_tool_input_and_says_where(
     result = invoke_cli("render", "--scenario", "t", "--target", "aws")
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith(
-        "render: 16 files for scenario t on aws in .workspace/t/aws/rendered/"
+        "render: 17 files for scenario t on aws in .workspace/t/aws/rendered/"
     )
     rendered = checkout.state_dir("t", "aws") / "rendered"
     tfvars = json.loads((rendered / "terraform.tfvars.json").read_text())

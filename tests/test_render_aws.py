@@ -139,6 +139,7 @@ def test_output_file_list(checkout: Project) -> None:
         "helm/mojaloop.values.yaml",
         *simulators,
         "helm/monitoring.values.yaml",
+        "helm/k6-operator.values.yaml",
         "helm/k6.values.yaml",
         "helm/releases.json",
         "k6.env.json",
@@ -343,6 +344,33 @@ def test_one_simulator_values_file_per_dfsp(checkout: Project) -> None:
     assert releases["simulator-fsp203"]["chart"]["version"] == "15.10.0"
     assert releases["mojaloop"]["chart"]["version"] == "17.1.0"
     assert releases["k6"]["cluster"] == "k6"
+    assert releases["k6-operator"]["cluster"] == "k6"
+    assert releases["k6-operator"]["namespace"] == "k6-operator-system"
+    # Every chart from a repository is pinned: a re-deploy installs the same thing.
+    assert all(r["chart"]["version"] for r in releases.values() if r["chart"]["repository"])
+
+
+def test_addresses_from_terraform_are_bound_into_a_copy(checkout: Project) -> None:
+    scenario = default(checkout)
+    files = render_aws.render_all(scenario)
+    ids = render_aws.dfsp_ids(scenario)
+    bound = render_aws.bind_addresses(
+        files,
+        dfsp_ips={d: f"10.0.1.{i}" for i, d in enumerate(ids, 10)},
+        monitoring_ip="10.0.1.5",
+        nlb_dns="nlb.example",
+    )
+    hosts = bound["ansible/group_vars/all.json"]["mlperf_dfsp_hosts"]
+    assert [h["ip"] for h in hosts] == [f"10.0.1.{i}" for i in range(10, 10 + len(ids))]
+    assert (
+        bound[f"helm/simulator-{ids[0]}.values.yaml"]["mlperf"]["switch_endpoint"] == "nlb.example"
+    )
+    assert (
+        bound["helm/k6.values.yaml"]["prometheusRemoteWrite"]["serverUrl"]
+        == "http://10.0.1.5:30090/api/v1/write"
+    )
+    # The rendered files themselves are untouched.
+    assert files["ansible/group_vars/all.json"]["mlperf_dfsp_hosts"][0]["ip"] is None
 
 
 def test_monitoring_values(checkout: Project) -> None:
@@ -431,3 +459,14 @@ def test_write_creates_files_that_parse_back(checkout: Project, tmp_path: Path) 
 def test_write_refuses_paths_outside_the_folder(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="inside the output folder"):
         write_files({"../escape.json": {}}, tmp_path / "out")
+
+
+def test_ingresses_the_seed_stage_needs_are_on(checkout: Project) -> None:
+    values = render_aws.helm_values(default(checkout))
+    assert values["mojaloop"]["als-msisdn-oracle"]["ingress"] == {"enabled": True}
+    simulator = values["simulator-fsp201"]
+    assert simulator["simulators"]["fsp201"]["ingress"] == {
+        "enabled": True,
+        "hosts": ["sim-fsp201.local"],
+    }
+    assert simulator["ingress"]["ingressPathRewriteRegex"] == "(/|$)(.*)"

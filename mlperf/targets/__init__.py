@@ -8,7 +8,7 @@ from typing import Any
 from mlperf import render_aws
 from mlperf.errors import UserError
 from mlperf.scenario.model import Scenario
-from mlperf.targets import aws, local
+from mlperf.targets import aws, aws_deploy, aws_seed, aws_test, local
 from mlperf.targets.base import StageContext
 
 TARGETS: dict[str, dict[str, Callable[[StageContext], Any]]] = {
@@ -16,15 +16,17 @@ TARGETS: dict[str, dict[str, Callable[[StageContext], Any]]] = {
         "provision": local.provision,
         "deploy": local.deploy,
         "seed": local.seed_lab,
+        "smoke": local.smoke,
         "test": local.test,
         "destroy": local.destroy,
         "status": local.status,
     },
     "aws": {
         "provision": aws.provision,
-        "deploy": aws.not_yet_implemented,
-        "seed": aws.not_yet_implemented,
-        "test": aws.not_yet_implemented,
+        "deploy": aws_deploy.deploy,
+        "seed": aws_seed.seed_stage,
+        "smoke": aws_seed.smoke_stage,
+        "test": aws_test.test,
         "destroy": aws.destroy,
         "status": aws.status,
     },

@@ -4,7 +4,7 @@ provision: preflight → render → a per-scenario copy of the Terraform root mo
 state, plan and backend) → init → plan → apply (only with --yes) → inventory and ssh_config from
 Terraform's outputs → the playbooks in order. destroy: terraform destroy (only with --yes).
 Every command goes through the runner, so `--dry-run` prints the whole plan without AWS
-credentials. deploy, seed and test on AWS are not built yet.
+credentials. deploy, seed, smoke and test on AWS live in aws_deploy, aws_seed and aws_test.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ PLAYBOOKS = (
     "fetch-cluster-configs.yml",
     "dfsp-hosts.yml",
 )
-TOOLS = ("terraform", "ansible-playbook", "kubectl", "helm")
+TOOLS = ("terraform", "ansible-playbook", "kubectl", "helm", "ssh")
 TERRAFORM_TIMEOUT_S = 3600
 PLAYBOOK_TIMEOUT_S = 3600
 
@@ -92,7 +92,7 @@ def ssh_key(env: dict[str, str] | os._Environ[str]) -> Path:
     return Path(env.get("MLPERF_SSH_KEY") or Path.home() / ".ssh" / "id_ed25519").expanduser()
 
 
-def _preflight(ctx: StageContext) -> None:
+def preflight(ctx: StageContext) -> None:
     problems = preflight_problems()
     if not problems:
         return
@@ -179,7 +179,7 @@ def _prepare_workdir(ctx: StageContext) -> None:
 
 def provision(ctx: StageContext) -> None:
     paths = _paths(ctx)
-    _preflight(ctx)
+    preflight(ctx)
     files = render_aws.render_all(ctx.scenario)
     if ctx.dry_run:
         for relative in files:
@@ -189,9 +189,11 @@ def provision(ctx: StageContext) -> None:
     _prepare_workdir(ctx)
     tfvars = paths["rendered"] / "terraform.tfvars.json"
     plan_file = "tfplan"
-    _run(ctx, _terraform(ctx, "init", "-input=false", "-reconfigure"))
+    run_checked(ctx, _terraform(ctx, "init", "-input=false", "-reconfigure"))
     # A fresh plan every time: a saved plan goes stale as soon as anything changes.
-    _run(ctx, _terraform(ctx, "plan", "-input=false", f"-var-file={tfvars}", f"-out={plan_file}"))
+    run_checked(
+        ctx, _terraform(ctx, "plan", "-input=false", f"-var-file={tfvars}", f"-out={plan_file}")
+    )
     if not ctx.assume_yes and not ctx.dry_run:
         ctx.echo(
             "provision: plan above; nothing created. Run again with --yes to apply it "
@@ -200,10 +202,10 @@ def provision(ctx: StageContext) -> None:
         return
     if ctx.dry_run and not ctx.assume_yes:
         ctx.echo("[dry-run] the commands below run only with --yes")
-    _run(ctx, _terraform(ctx, "apply", "-input=false", plan_file))
+    run_checked(ctx, _terraform(ctx, "apply", "-input=false", plan_file))
     _write_access_files(ctx)
     for playbook in PLAYBOOKS:
-        _run(ctx, playbook_command(ctx, playbook))
+        run_checked(ctx, playbook_command(ctx, playbook))
     if not ctx.dry_run:
         ctx.state.mark("provisioned", digest=ctx.scenario.digest)
         ctx.echo(
@@ -214,7 +216,9 @@ def provision(ctx: StageContext) -> None:
 def _write_access_files(ctx: StageContext) -> None:
     """inventory.ini and ssh_config from Terraform's outputs, for Ansible and for people."""
     paths = _paths(ctx)
-    completed = _run(ctx, _terraform(ctx, "output", "-json", stdout_only=True), quiet_output=True)
+    completed = run_checked(
+        ctx, _terraform(ctx, "output", "-json", stdout_only=True), quiet_output=True
+    )
     if completed.dry_run:
         ctx.echo(
             f"[dry-run] write {ctx.project.relative(paths['inventory'])} and ssh_config from the outputs"
@@ -234,7 +238,9 @@ def _write_access_files(ctx: StageContext) -> None:
     paths["kubeconfigs"].mkdir(parents=True, exist_ok=True)
 
 
-def playbook_command(ctx: StageContext, playbook: str) -> Command:
+def playbook_command(ctx: StageContext, playbook: str, group_vars: Path | None = None) -> Command:
+    """ansible-playbook of `playbook` with the rendered group vars (or `group_vars`: the deploy
+    stage's copy bound to Terraform's outputs)."""
     paths = _paths(ctx)
     ansible = ctx.project.root / ANSIBLE_DIR
     return Command(
@@ -243,7 +249,7 @@ def playbook_command(ctx: StageContext, playbook: str) -> Command:
             "-i",
             str(paths["inventory"]),
             "-e",
-            f"@{paths['rendered'] / 'ansible' / 'group_vars' / 'all.json'}",
+            f"@{group_vars or paths['rendered'] / 'ansible' / 'group_vars' / 'all.json'}",
             "-e",
             f"mlperf_kubeconfig_dir={paths['kubeconfigs']}",
             str(ansible / "playbooks" / playbook),
@@ -257,7 +263,7 @@ def playbook_command(ctx: StageContext, playbook: str) -> Command:
     )
 
 
-def _run(ctx: StageContext, command: Command, *, quiet_output: bool = False):
+def run_checked(ctx: StageContext, command: Command, *, quiet_output: bool = False):
     sink = (lambda _line: None) if quiet_output else (lambda line: ctx.echo(f"  {line}"))
     completed = ctx.runner.run(command, on_line=sink)
     if completed.returncode != 0:
@@ -267,7 +273,7 @@ def _run(ctx: StageContext, command: Command, *, quiet_output: bool = False):
     return completed
 
 
-# destroy and the stages not built yet ---------------------------------------------------------
+# destroy and status ---------------------------------------------------------
 
 
 def destroy(ctx: StageContext) -> None:
@@ -280,9 +286,16 @@ def destroy(ctx: StageContext) -> None:
             f"destroy deletes every AWS resource of scenario {ctx.scenario.name}: "
             f"run {ctx.invoke_hint('destroy')} --yes to confirm"
         )
-    _preflight(ctx)
+    preflight(ctx)
+    if (ctx.state_dir / "tunnel.sock").exists():
+        from mlperf.targets import aws_access
+
+        # A tunnel left behind by an interrupted stage: close it before its bastion goes.
+        ctx.runner.run(aws_access.close_command(ctx), on_line=lambda _line: None)
     tfvars = paths["rendered"] / "terraform.tfvars.json"
-    _run(ctx, _terraform(ctx, "destroy", "-input=false", "-auto-approve", f"-var-file={tfvars}"))
+    run_checked(
+        ctx, _terraform(ctx, "destroy", "-input=false", "-auto-approve", f"-var-file={tfvars}")
+    )
     if not ctx.dry_run:
         ctx.state.clear("provisioned", "deployed", "seeded")
         for stale in (paths["inventory"], paths["ssh_config"], paths["outputs"]):
@@ -301,9 +314,3 @@ def status(ctx: StageContext) -> None:
         outputs = read_json(paths["outputs"])
         ctx.echo(f"  bastion:     {outputs.get('bastion_public_ip', {}).get('value')}")
         ctx.echo(f"  nodes:       {len(outputs.get('nodes', {}).get('value') or {})}")
-
-
-def not_yet_implemented(ctx: StageContext) -> None:
-    raise UserError(
-        "--target aws: deploy, seed and test are not built yet; provision and destroy are"
-    )

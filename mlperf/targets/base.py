@@ -22,6 +22,8 @@ class StageContext:
     echo: Echo
     # --yes: the user agreed to stages that cost money or delete things (aws apply, destroy).
     assume_yes: bool = False
+    # --force: redo work a stamp says is done (aws deploy: reinstall unchanged releases).
+    force: bool = False
 
     @property
     def state_dir(self) -> Path:
@@ -35,11 +37,11 @@ class StageContext:
     def dry_run(self) -> bool:
         return self.runner.dry_run
 
-    def invoke_hint(self, stage: str) -> str:
+    def invoke_hint(self, stage: str, extra: str = "") -> str:
         """The command that runs `stage` for this scenario and target, for messages."""
         args = f"invoke {stage}"
         if self.scenario.name != "local":
             args += f" --scenario {self.scenario.name}"
         if self.target != "local":
             args += f" --target {self.target}"
-        return f"`{args}`"
+        return f"`{args}{' ' + extra if extra else ''}`"

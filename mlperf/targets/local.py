@@ -205,6 +205,18 @@ def seed_lab(ctx: StageContext) -> None:
     )
 
 
+def smoke(ctx: StageContext) -> None:
+    """One transfer end to end through the first payer's outbound API of the lab."""
+    from mlperf import smoke as smoke_test
+
+    if not ctx.dry_run:
+        answer = _require_deployed(ctx, "smoke")
+        seeded = ctx.state.get("seeded")
+        if not seeded or seeded.get("lab_started_at") != answer.get("started_at"):
+            raise UserError(f"smoke needs seed first: run {ctx.invoke_hint('seed')}")
+    smoke_test.smoke(ctx.runner, ctx.echo, ctx.scenario, render.local_outbound_urls(ctx.scenario))
+
+
 def _admin_put(ctx: StageContext, url: str, body: dict[str, Any]) -> int:
     """PUT to the admin API; 1 when it created something, 0 when it was already there."""
     response = ctx.runner.http(HttpCall("PUT", url, body), quiet=not ctx.dry_run)

@@ -514,17 +514,19 @@ def test_kubeconfig_saves_one_private_file_per_cluster(tmp_path: Path) -> None:
     assert "client-key-data" not in json.dumps(report)
 
 
-def test_dfsp_hosts_patches_coredns_on_the_k6_primary_only_when_it_differs(tmp_path: Path) -> None:
+def test_dfsp_hosts_patches_coredns_on_the_k6_and_switch_primaries_only_when_it_differs(
+    tmp_path: Path,
+) -> None:
     get = "microk8s kubectl --namespace kube-system get configmap coredns --output jsonpath={.data.Corefile}"
     patch = (
         "microk8s kubectl --namespace kube-system patch configmap coredns --type merge "
         "--patch-file /etc/mlperf/coredns-patch.yaml"
     )
     restart = "microk8s kubectl --namespace kube-system rollout restart deployment coredns"
-    k6 = _host("k6-0")
+    k6, switch = _host("k6-0"), _host("generic-0")
 
     report = _dry_run("dfsp-hosts.yml", tmp_path)
-    assert _commands(report) == {k6: [get, patch, restart]}
+    assert _commands(report) == {k6: [get, patch, restart], switch: [get, patch, restart]}
     hosts_block = _diff_after(
         report, _host("generic-0"), "Write the DFSP simulator names into /etc/hosts"
     )
@@ -542,4 +544,4 @@ def test_dfsp_hosts_patches_coredns_on_the_k6_primary_only_when_it_differs(tmp_p
     report = _dry_run(
         "dfsp-hosts.yml", tmp_path, dfsp_hosts_dry_run_outputs={"corefile": wanted.rstrip("\n")}
     )
-    assert _commands(report) == {k6: [get]}
+    assert _commands(report) == {k6: [get], switch: [get]}

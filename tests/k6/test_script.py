@@ -320,6 +320,27 @@ def test_inspect_passes(tmp_path):
     assert options["thresholds"]["success_rate"] == ["rate>0.5"]
 
 
+@pytest.mark.parametrize(
+    ("env", "tags"),
+    [
+        (
+            {"MLPERF_TAG_RUNNER": "true", "HOSTNAME": "k6-runner-2-abcde"},
+            {"runner": "k6-runner-2-abcde"},
+        ),
+        ({"HOSTNAME": "k6-runner-2-abcde"}, None),
+    ],
+)
+def test_runner_pods_tag_their_metrics_with_their_pod_name(tmp_path, env, tags):
+    proc = k6(
+        ["inspect", "--include-system-env-vars", str(SCRIPT)],
+        make_config(placeholder_urls(), duration_s=30),
+        tmp_path,
+        env,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout).get("tags") == tags
+
+
 def _without(key: str) -> dict:
     config = make_config(placeholder_urls())
     del config[key]

@@ -36,6 +36,9 @@ export const options = {
   // Every call's body is read (party fspId, quote terms, transfer state).
   discardResponseBodies: false,
   thresholds: cfg.thresholds,
+  // Runner pods remote-writing to one Prometheus must not write the same series: each tags its
+  // metrics with its pod name (MLPERF_TAG_RUNNER=true, set by the chart with remote write).
+  ...(__ENV.MLPERF_TAG_RUNNER === 'true' && __ENV.HOSTNAME ? { tags: { runner: __ENV.HOSTNAME } } : {}),
 };
 
 const discoveryTime = new Trend('discovery_time', true);

@@ -1,0 +1,262 @@
+"""The AWS test stage: our chart's TestRun on the k6 cluster, watched, collected, merged.
+
+The chart is rendered here first (Helm's own engine, offline) and every object validated, so a
+bad value stops before the cluster is touched. Then, through the tunnel: the previous run's
+release is removed (a finished TestRun is never re-run), `helm upgrade --install` starts this
+one, the kubernetes client follows the TestRun to its end and reads every runner pod's exit
+code (`finished` does not mean passed: 99 is crossed thresholds), each runner's log carries its
+summary JSON, and the merged figures go into a run folder shaped like the local target's. When
+Prometheus answers, the steady-state percentiles of the run's native histograms are added.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from mlperf import k6, prometheus, render_aws
+from mlperf.errors import UserError
+from mlperf.fsutil import write_json_atomic, write_text_atomic
+from mlperf.results import record
+from mlperf.results.runs import RunFolder, run_id_for
+from mlperf.runner import Command
+from mlperf.targets import aws, aws_access, aws_deploy
+from mlperf.targets.base import StageContext
+
+RELEASE = "k6"
+# Beyond the load itself: the initializer (k6 archive/inspect), pods starting, gracefulStop.
+TESTRUN_OVERHEAD_S = 600
+
+
+def _release(ctx: StageContext) -> dict[str, Any]:
+    return next(r for r in render_aws.helm_releases(ctx.scenario) if r["release"] == RELEASE)
+
+
+def k6_values(ctx: StageContext, testid: str) -> dict[str, Any]:
+    """The chart's values for this run: the scenario's, bound to Prometheus, tagged `testid`."""
+    values = aws_deploy.bound_files(ctx)[_release(ctx)["values"]]
+    values["extraArguments"] = [*values["extraArguments"], "--tag", f"testid={testid}"]
+    return values
+
+
+def rendered_objects(ctx: StageContext, values: dict[str, Any]) -> list[dict[str, Any]]:
+    """The ConfigMap and TestRun the release will create, validated (Kubernetes 1.32, CRD)."""
+    from mlperf import helm_chart
+    from mlperf.kube import validate
+
+    release = _release(ctx)
+    objects = helm_chart.render(
+        ctx.project.root / render_aws.K6_CHART,
+        values,
+        release=RELEASE,
+        namespace=release["namespace"],
+    )
+    validate.check(objects, f"chart {render_aws.K6_CHART}")
+    return objects
+
+
+def testrun_name(objects: list[dict[str, Any]]) -> str:
+    names = [o["metadata"]["name"] for o in objects if o.get("kind") == "TestRun"]
+    if len(names) != 1:
+        raise UserError(f"chart {render_aws.K6_CHART}: renders {len(names)} TestRuns, not one")
+    return names[0]
+
+
+def _kubeconfig(ctx: StageContext) -> Path:
+    return aws_access.kubeconfig(ctx, _release(ctx)["cluster"])
+
+
+def uninstall_command(ctx: StageContext) -> Command:
+    return Command(
+        (
+            "helm",
+            "uninstall",
+            RELEASE,
+            "--namespace",
+            _release(ctx)["namespace"],
+            "--kubeconfig",
+            str(_kubeconfig(ctx)),
+            "--ignore-not-found",
+            "--wait",
+        ),
+        timeout_s=600,
+    )
+
+
+def test(ctx: StageContext) -> Path | None:
+    if not ctx.dry_run:
+        for stage, before in (("deployed", "deploy"), ("seeded", "seed")):
+            if not ctx.state.get(stage):
+                raise UserError(f"test needs {before} first: run {ctx.invoke_hint(before)}")
+    aws.preflight(ctx)
+    load = ctx.scenario.load
+    started = datetime.now(UTC)
+    testid = f"{ctx.scenario.name}-{run_id_for(started)}"
+    values = k6_values(ctx, testid)
+    objects = rendered_objects(ctx, values)
+    name = testrun_name(objects)
+    release = _release(ctx)
+    if ctx.dry_run:
+        aws_deploy.show_objects(ctx, f"objects of release {RELEASE} and the TestRun CRD", objects)
+        return _run(ctx, None, values, name, testid, started)
+    folder = RunFolder.start(ctx.project.runs_dir(ctx.scenario.name), started)
+    try:
+        ctx.echo(
+            f"test: {load.tps:g} TPS for {load.duration_s:g} s ({load.transactions} transactions), "
+            f"{load.parallelism} k6 runner pod(s) on cluster {release['cluster']}, TestRun {name}"
+        )
+        return _run(ctx, folder, values, name, testid, started)
+    except BaseException:
+        folder.discard()
+        raise
+
+
+def _run(
+    ctx: StageContext,
+    folder: RunFolder | None,
+    values: dict[str, Any],
+    name: str,
+    testid: str,
+    started: datetime,
+) -> Path | None:
+    release = _release(ctx)
+    work = folder.work if folder else ctx.project.runs_dir(ctx.scenario.name) / "<run-id>"
+    # The values of this run: beside the deploy stage's files, and a copy in the run folder.
+    values_file = aws_deploy.folder(ctx) / "helm" / "k6.run.values.yaml"
+    install = aws_deploy.helm_command(ctx, release, values_file)
+    if folder:
+        text = yaml.safe_dump(values, sort_keys=False)
+        write_text_atomic(values_file, text)
+        write_text_atomic(work / "k6.values.yaml", text)
+        record.write_config(work, ctx.scenario, ctx.target, values["config"], [install])
+    with aws_access.tunnel(ctx) as ports:
+        aws.run_checked(ctx, uninstall_command(ctx))
+        aws.run_checked(ctx, install)
+        outcome = _watch(ctx, release["namespace"], name)
+        if outcome is None:
+            ctx.echo(f"[dry-run] collect runners' logs into {ctx.project.relative(work)}/, merge")
+            ctx.echo(
+                f"[dry-run] query Prometheus at {ports.url(ports.prometheus)} (testid {testid})"
+            )
+            aws.run_checked(ctx, uninstall_command(ctx))
+            return None
+        datas = _collect(ctx, work, release["namespace"], outcome)
+        finished = datetime.now(UTC)
+        steady, note = prometheus.steady_figures(
+            ctx.runner,
+            ports.url(ports.prometheus),
+            testid,
+            end=time.time(),
+            window_s=int((finished - started).total_seconds()) + 60,
+        )
+        # Collected and merged: the TestRun and its pods can go.
+        aws.run_checked(ctx, uninstall_command(ctx))
+    assert folder is not None
+    return _publish(ctx, folder, datas, testid, started, finished, steady, note)
+
+
+def _watch(ctx: StageContext, namespace: str, name: str):
+    timeout_s = ctx.scenario.load.duration_s + TESTRUN_OVERHEAD_S
+    if ctx.dry_run:
+        ctx.echo(
+            f"[dry-run] watch TestRun {namespace}/{name} until finished or error, then every "
+            f"runner pod's exit code (kubernetes client, timeout {timeout_s:.0f} s)"
+        )
+        return None
+    from mlperf.kube import client, logs, testrun
+
+    api = client.api_client(_kubeconfig(ctx))
+    try:
+        return testrun.watch_testrun(api, namespace, name, timeout_s=timeout_s, echo=ctx.echo)
+    except testrun.TestRunError as error:
+        # The operator sets stage error mostly without a reason; its initializer says why.
+        text = logs.initializer_log(api, namespace, name)
+        if not text:
+            raise
+        kept = ctx.state_dir / "k6-initializer.log"
+        write_text_atomic(kept, text)
+        raise testrun.TestRunError(
+            f"{error} (initializer log: {ctx.project.relative(kept)})"
+        ) from error
+    finally:
+        api.close()
+
+
+def _collect(ctx: StageContext, work: Path, namespace: str, outcome: Any) -> list[dict[str, Any]]:
+    """Each runner's log and summary into the run folder: the root for one runner, as the local
+    target writes it, runners/<i>/ for several."""
+    from mlperf.kube import client
+
+    api = client.api_client(_kubeconfig(ctx))
+    try:
+        return _collect_with(ctx, api, work, namespace, outcome)
+    finally:
+        api.close()
+
+
+def _collect_with(
+    ctx: StageContext, api: Any, work: Path, namespace: str, outcome: Any
+) -> list[dict[str, Any]]:
+    from mlperf.kube import logs
+
+    split = len(outcome.runners) > 1
+    datas = []
+    for runner in outcome.runners:
+        text = logs.read_log(api, namespace, runner.pod)
+        out = work / "runners" / str(runner.index) if split else work
+        write_text_atomic(out / "k6.log", text)
+        data = k6.summary_from_log(text)
+        if data is None:
+            raise UserError(
+                f"runner {runner.index} (pod {runner.pod}, exit {runner.exit_code}) left no "
+                f"summary in its log; no run folder written"
+            )
+        write_json_atomic(out / "k6-summary.json", data)
+        datas.append(data)
+    codes = {r.index: r.exit_code for r in outcome.runners}
+    ctx.echo(f"test: TestRun {outcome.stage}; runner exit codes {codes}")
+    return datas
+
+
+def _publish(
+    ctx: StageContext,
+    folder: RunFolder,
+    datas: list[dict[str, Any]],
+    testid: str,
+    started: datetime,
+    finished: datetime,
+    steady: dict[str, Any] | None,
+    note: str,
+) -> Path:
+    figures = k6.figures(datas[0]) if len(datas) == 1 else k6.merge(datas, None)
+    version = str(render_aws.helm_values(ctx.scenario)["k6"]["runner"]["image"]).rpartition(":")[2]
+    summary = record.build_summary(
+        ctx.scenario,
+        ctx.target,
+        figures,
+        version,
+        started,
+        finished,
+        ctx.project.root,
+        with_samples=False,
+    )
+    summary["load"]["testid"] = testid
+    if steady is not None:
+        summary["prometheus"] = {"source": note, "latency_ms": steady}
+    else:
+        ctx.echo(f"test: no steady-state figures from Prometheus: {note}")
+    final = folder.publish(lambda run_id: record.finalize(folder.work, summary, run_id))
+    ctx.echo(record.headline(summary))
+    ctx.echo(f"results: {ctx.project.relative(final)}/")
+    if summary["status"] != "passed":
+        crossed = [
+            f"{c['metric']} {c['expression']}"
+            for c in summary["thresholds"]["checks"]
+            if not c["ok"]
+        ]
+        raise UserError(f"thresholds crossed: {', '.join(crossed)}", exit_code=1)
+    return final
