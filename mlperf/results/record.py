@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import subprocess
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from mlperf import __version__
+from mlperf.errors import UserError
 from mlperf.fsutil import read_json, write_json_atomic, write_text_atomic
-from mlperf.results.runs import write_summary
+from mlperf.results.runs import RunFolder, write_summary
 from mlperf.runner import Command
 from mlperf.scenario.model import Scenario
 
@@ -105,6 +107,27 @@ def finalize(folder: Path, summary: dict[str, Any], run_id: str) -> None:
         folder / "summary.txt",
         f"run {run_id}, scenario {summary['scenario']}\n{headline(summary)}\n",
     )
+
+
+def publish(
+    folder: RunFolder,
+    summary: dict[str, Any],
+    echo: Callable[[str], None],
+    relative: Callable[[Path], Path | str],
+) -> Path:
+    """Publish the run folder with its summary, show the headline and where it is; a crossed
+    threshold is then a UserError with exit status 1 (the folder stays: it is the record)."""
+    final = folder.publish(lambda run_id: finalize(folder.work, summary, run_id))
+    echo(headline(summary))
+    echo(f"results: {relative(final)}/")
+    if summary["status"] != "passed":
+        crossed = [
+            f"{c['metric']} {c['expression']}"
+            for c in summary["thresholds"]["checks"]
+            if not c["ok"]
+        ]
+        raise UserError(f"thresholds crossed: {', '.join(crossed)}", exit_code=1)
+    return final
 
 
 def headline(summary: dict[str, Any]) -> str:

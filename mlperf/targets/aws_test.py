@@ -249,14 +249,4 @@ def _publish(
         summary["prometheus"] = {"source": note, "latency_ms": steady}
     else:
         ctx.echo(f"test: no steady-state figures from Prometheus: {note}")
-    final = folder.publish(lambda run_id: record.finalize(folder.work, summary, run_id))
-    ctx.echo(record.headline(summary))
-    ctx.echo(f"results: {ctx.project.relative(final)}/")
-    if summary["status"] != "passed":
-        crossed = [
-            f"{c['metric']} {c['expression']}"
-            for c in summary["thresholds"]["checks"]
-            if not c["ok"]
-        ]
-        raise UserError(f"thresholds crossed: {', '.join(crossed)}", exit_code=1)
-    return final
+    return record.publish(folder, summary, ctx.echo, ctx.project.relative)

@@ -334,17 +334,7 @@ def _run_k6(
     summary = record.build_summary(
         ctx.scenario, ctx.target, figures, k6_version, started, datetime.now(UTC), ctx.project.root
     )
-    final = folder.publish(lambda run_id: record.finalize(folder.work, summary, run_id))
-    ctx.echo(record.headline(summary))
-    ctx.echo(f"results: {ctx.project.relative(final)}/")
-    if summary["status"] != "passed":
-        crossed = [
-            f"{c['metric']} {c['expression']}"
-            for c in summary["thresholds"]["checks"]
-            if not c["ok"]
-        ]
-        raise UserError(f"thresholds crossed: {', '.join(crossed)}", exit_code=1)
-    return final
+    return record.publish(folder, summary, ctx.echo, ctx.project.relative)
 
 
 def _log_sink(log: TextIO, progress: K6Progress | None) -> Callable[[str], None]:
