@@ -1,7 +1,9 @@
-"""The seed data of a scenario, one source for every target: participants and MSISDN ranges."""
+"""The seed data of a scenario, one source for every target: participants, MSISDN ranges and
+the names of the parties behind them."""
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 
 from mlperf.scenario.model import Dfsp, Scenario
@@ -44,3 +46,19 @@ def _asker(scenario: Scenario, dfsp: Dfsp) -> Dfsp:
     others = [d for d in scenario.dfsps if d.id != dfsp.id]
     payers = [d for d in others if d.role == "payer"]
     return (payers or others)[0]
+
+
+_FIRST_NAMES = (
+    "Amani", "Bahati", "Chausiku", "Dalila", "Eshe", "Faraji", "Gathoni", "Hamisi",
+    "Imani", "Jabari", "Kamaria", "Lulu", "Mosi", "Nia", "Okello", "Pendo",
+)  # fmt: skip
+_LAST_NAMES = (
+    "Achieng", "Banda", "Chege", "Dlamini", "Eze", "Fofana", "Gitau", "Hakizimana",
+    "Ibrahim", "Juma", "Kamau", "Lwanga", "Mensah", "Nkosi", "Odhiambo", "Phiri",
+)  # fmt: skip
+
+
+def party_names(id_value: str) -> tuple[str, str]:
+    """Deterministic (firstName, lastName) for a party identifier."""
+    h = zlib.crc32(id_value.encode("utf-8"))
+    return _FIRST_NAMES[h % len(_FIRST_NAMES)], _LAST_NAMES[(h >> 8) % len(_LAST_NAMES)]

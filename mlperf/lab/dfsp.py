@@ -11,32 +11,17 @@ from __future__ import annotations
 
 import asyncio
 import os
-import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from mlperf.lab import errors, ilp, validation
 from mlperf.lab.clock import now_iso, parse_iso
+from mlperf.seed import party_names
 
 QUOTE_TTL_S = 60.0
 COMPLETED = "COMPLETED"
 SECRET_BYTES = 32
-
-_FIRST_NAMES = (
-    "Amani", "Bahati", "Chausiku", "Dalila", "Eshe", "Faraji", "Gathoni", "Hamisi",
-    "Imani", "Jabari", "Kamaria", "Lulu", "Mosi", "Nia", "Okello", "Pendo",
-)  # fmt: skip
-_LAST_NAMES = (
-    "Achieng", "Banda", "Chege", "Dlamini", "Eze", "Fofana", "Gitau", "Hakizimana",
-    "Ibrahim", "Juma", "Kamau", "Lwanga", "Mensah", "Nkosi", "Odhiambo", "Phiri",
-)  # fmt: skip
-
-
-def party_names(id_value: str) -> tuple[str, str]:
-    """Deterministic (firstName, lastName) for a party identifier."""
-    h = zlib.crc32(id_value.encode("utf-8"))
-    return _FIRST_NAMES[h % len(_FIRST_NAMES)], _LAST_NAMES[(h >> 8) % len(_LAST_NAMES)]
 
 
 class Payee:

@@ -37,7 +37,6 @@ from urllib.parse import urlsplit
 
 from mlperf import seed
 from mlperf.errors import UserError
-from mlperf.lab.dfsp import party_names
 from mlperf.render_aws import SWITCH_NAMESPACE, dfsp_hostname
 from mlperf.runner import Echo, HttpCall, HttpResponse, Runner
 from mlperf.scenario.model import Scenario
@@ -457,7 +456,7 @@ def endpoints(access: SwitchAccess, dfsp: str) -> dict[str, str]:
 
 def party(msisdn: str) -> dict[str, str]:
     """The simulator backend's party record for `msisdn` (the local lab's names for it)."""
-    first, last = party_names(msisdn)
+    first, last = seed.party_names(msisdn)
     return {
         "displayName": f"{first} {last}",
         "firstName": first,

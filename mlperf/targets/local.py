@@ -23,6 +23,7 @@ from mlperf.results import record
 from mlperf.results.runs import RunFolder, list_runs
 from mlperf.runner import Command, HttpCall
 from mlperf.scenario.model import Scenario
+from mlperf.smoke import dig
 from mlperf.targets import local_lab
 from mlperf.targets.base import StageContext
 
@@ -187,7 +188,11 @@ def seed_lab(ctx: StageContext) -> None:
         response = ctx.runner.http(call, quiet=not ctx.dry_run)
         if response is None:
             continue
-        found = _party_fsp(response.body) if response.status == 200 else None
+        found = (
+            dig(response.body, "party", "body", "partyIdInfo", "fspId")
+            if response.status == 200
+            else None
+        )
         if found != lookup.owner:
             raise UserError(
                 f"seed: lookup of MSISDN {lookup.msisdn} via {lookup.via} gave "
@@ -227,13 +232,6 @@ def _admin_put(ctx: StageContext, url: str, body: dict[str, Any]) -> int:
     info = response.body.get("errorInformation", {}) if isinstance(response.body, dict) else {}
     detail = info.get("errorDescription") or response.body
     raise UserError(f"seed: PUT {url} failed with HTTP {response.status}: {detail}")
-
-
-def _party_fsp(body: Any) -> str | None:
-    try:
-        return body["party"]["body"]["partyIdInfo"]["fspId"]
-    except (KeyError, TypeError):
-        return None
 
 
 # test -----------------------------------------------------------------------------------------
