@@ -7,6 +7,7 @@ its segment; `merge` adds the counts and computes the percentiles from every run
 
 from __future__ import annotations
 
+import bisect
 import csv
 import gzip
 import itertools
@@ -237,17 +238,15 @@ def merge_quantiles(metrics: list[Mapping[str, Any] | None]) -> dict[str, float 
 
 
 def _cdf(knots: list[float], levels: list[float], x: float) -> float:
-    """A runner's piecewise-linear distribution function at x."""
-    if x < knots[0]:
+    """A runner's piecewise-linear distribution function at x (right-continuous)."""
+    i = bisect.bisect_right(knots, x)
+    if i == 0:
         return 0.0
-    if x >= knots[-1]:
+    if i == len(knots):
         return 1.0
-    for i in range(1, len(knots)):
-        if x < knots[i]:
-            width = knots[i] - knots[i - 1]
-            share = (x - knots[i - 1]) / width if width else 1.0
-            return levels[i - 1] + (levels[i] - levels[i - 1]) * share
-    return 1.0
+    width = knots[i] - knots[i - 1]
+    share = (x - knots[i - 1]) / width if width else 1.0
+    return levels[i - 1] + (levels[i] - levels[i - 1]) * share
 
 
 def summary_from_log(text: str) -> dict[str, Any] | None:
