@@ -1,5 +1,5 @@
 """CI sessions. Run `nox -l` to list them; bare `nox` runs the CI set (lint, schemas, helm,
-terraform, ansible, molecule, tests, e2e).
+terraform, ansible, molecule, tests, contract, e2e).
 
 Sessions run in the environment nox itself runs in: the workspace venv that the README's
 commands create with `pip install -e '.[dev]'`, so every dependency comes from pyproject.toml
@@ -24,6 +24,7 @@ nox.options.sessions = [
     "ansible",
     "molecule",
     "tests",
+    "contract",
     "e2e",
 ]
 nox.options.error_on_external_run = False
@@ -134,7 +135,32 @@ def molecule(session: nox.Session) -> None:
 @nox.session(venv_backend="none")
 def tests(session: nox.Session) -> None:
     """Unit, lab API, k6 script and stage tests (not the infrastructure code, not end to end)."""
-    _python(session, "-m", "pytest", "-m", "not e2e", "--ignore=tests/infra", *session.posargs)
+    _python(
+        session,
+        "-m",
+        "pytest",
+        "-m",
+        "not e2e",
+        "--ignore=tests/infra",
+        "--ignore=tests/contract",
+        *session.posargs,
+    )
+
+
+@nox.session(venv_backend="none")
+def contract(session: nox.Session) -> None:
+    """Contract tests: lab answers, k6 requests and ILP checked with Mojaloop's own npm packages."""
+    if shutil.which("npm") is None:
+        session.error("contract: npm is not installed (Node.js 20 with npm is needed)")
+    session.run("npm", "ci", "--prefix", "tests/contract", "--no-audit", "--no-fund", external=True)
+    _python(
+        session,
+        "-m",
+        "pytest",
+        "tests/contract",
+        *session.posargs,
+        env={"MLPERF_CONTRACT_REQUIRED": "1"},
+    )
 
 
 @nox.session(venv_backend="none")
