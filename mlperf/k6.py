@@ -3,6 +3,8 @@
 With parallelism N the load is split as the k6 Operator splits it: N k6 processes, each given an
 execution segment, so the configured arrival rate stays the total. Each process then reports only
 its segment; `merge` adds the counts and computes the percentiles from every runner's samples.
+Besides the script's own metrics, every run reports k6's: iterations run, iterations dropped (the
+arrival rate called for one and no VU was free), and the peaks of active and allocated VUs.
 """
 
 from __future__ import annotations
@@ -113,6 +115,8 @@ def figures(data: Mapping[str, Any]) -> dict[str, Any]:
     return _assemble(
         counts=lambda name: _count(metrics, name),
         trend=lambda name: _trend(metrics.get(name)),
+        peak=lambda name: _peak(metrics, name),
+        runners=1,
         duration_s=duration_s,
         window=data.get("mlperf", {}),
         thresholds=_thresholds(metrics, data.get("mlperf", {}).get("forcedThresholds", [])),
@@ -125,7 +129,8 @@ def merge(
     """Figures of N runners: counts added, thresholds held only if every runner held them, and
     percentiles computed from all runners' samples (`samples`: trend name → values in ms), or,
     when the samples are out of reach (`None`: k6 Operator pods), from every runner's quantiles
-    (`merge_quantiles`)."""
+    (`merge_quantiles`). Peak VUs are the sum of the runners' peaks: an upper bound, as the
+    runners need not have peaked at the same moment."""
     per_runner = [figures(data) for data in datas]
     checks: dict[tuple[str, str], bool] = {}
     for figure in per_runner:
@@ -140,6 +145,8 @@ def merge(
         trend=(lambda name: trend_of(samples.get(name, [])))
         if samples is not None
         else (lambda name: merge_quantiles([d.get("metrics", {}).get(name) for d in datas])),
+        peak=lambda name: sum(_peak(d.get("metrics", {}), name) for d in datas),
+        runners=len(datas),
         duration_s=max(d.get("state", {}).get("testRunDurationMs", 0) for d in datas) / 1000,
         window=datas[0].get("mlperf", {}),
         thresholds={"passed": all(c["ok"] for c in merged_checks), "checks": merged_checks},
@@ -149,11 +156,16 @@ def merge(
 def _assemble(
     counts: Callable[[str], int],
     trend: Callable[[str], dict[str, float | int | None]],
+    peak: Callable[[str], int],
+    runners: int,
     duration_s: float,
     window: Mapping[str, Any],
     thresholds: dict[str, Any],
 ) -> dict[str, Any]:
     completed = counts("completed_transactions")
+    iterations = counts("iterations")
+    dropped = counts("dropped_iterations")  # k6 leaves the metric out when none was dropped
+    scheduled = iterations + dropped
     failed = counts("failed_transactions")
     attempted = completed + failed
     steady_s = window.get("steadyS", 0)
@@ -169,6 +181,12 @@ def _assemble(
         "success_rate": completed / attempted if attempted else 0.0,
         "achieved_tps": completed / duration_s if duration_s else 0.0,
         "test_run_duration_s": round(duration_s, 3),
+        "iterations": iterations,
+        "dropped_iterations": dropped,
+        "dropped_share": dropped / scheduled if scheduled else 0.0,
+        "peak_active_vus": peak("vus"),
+        "peak_allocated_vus": peak("vus_max"),
+        "peak_vus_is_sum_of_runners": runners > 1,
         "latency_ms": {phase: trend(f"{phase}_time") for phase in PHASES},
         "steady": {
             "warmup_s": window.get("warmupS", 0),
@@ -305,6 +323,12 @@ def percentile(ordered: list[float], fraction: float) -> float:
 def _count(metrics: Mapping[str, Any], name: str) -> int:
     metric = metrics.get(name)
     return int(metric["values"].get("count", 0)) if metric else 0
+
+
+def _peak(metrics: Mapping[str, Any], name: str) -> int:
+    """A gauge's largest value; k6 samples `vus` and `vus_max` once a second."""
+    metric = metrics.get(name)
+    return int(metric["values"].get("max", 0)) if metric else 0
 
 
 def _trend(metric: Mapping[str, Any] | None) -> dict[str, float | int | None]:

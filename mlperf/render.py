@@ -11,7 +11,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from mlperf.scenario.model import Scenario
+from mlperf.scenario.model import STEADY_SELECTOR, Scenario
 from mlperf.seed import msisdn_ranges, participants
 
 
@@ -74,5 +74,14 @@ def k6_config(scenario: Scenario, outbound_urls: Mapping[str, str]) -> dict[str,
             }
             for dfsp_id in used
         },
-        "thresholds": {metric: list(exprs) for metric, exprs in load.thresholds.items()},
+        "thresholds": k6_thresholds(scenario),
     }
+
+
+def k6_thresholds(scenario: Scenario) -> dict[str, list[str]]:
+    """The scenario's thresholds as k6 gets them: with `thresholds_window: steady` each one
+    applies to its metric's steady-window sub-metric (the checks allow only untagged metrics of
+    the script there, which tag every sample `steady:true|false`)."""
+    load = scenario.load
+    suffix = STEADY_SELECTOR if load.thresholds_window == "steady" else ""
+    return {f"{metric}{suffix}": list(exprs) for metric, exprs in load.thresholds.items()}

@@ -29,6 +29,10 @@ from tests.k6.test_merge import k6_values, runner_samples
 from tests.test_aws_target import ready  # noqa: F401  (fixture)
 
 SUMMARY = json.loads((REPO / "tests" / "data" / "k6-summary.json").read_text())
+# k6's dropped_iterations metric as a real runner wrote it (tests/data/README.md).
+DROPPED_METRIC = json.loads(
+    (REPO / "tests" / "data" / "dropped-run" / "runners" / "1" / "k6-summary.json").read_text()
+)["metrics"]["dropped_iterations"]
 
 
 class ToolRunner(Runner):
@@ -227,18 +231,25 @@ def test_test_dry_run_shows_the_testrun_and_the_whole_plan(project: Project) -> 
     assert not project.runs_dir("1000tps").exists()
 
 
-def runner_summary(seed: int, completed: int, *, passed: bool) -> dict[str, Any]:
-    """One runner's summary as the script writes it, with the quantile grid in every trend."""
+def runner_summary(
+    seed: int, completed: int, *, passed: bool, dropped: int = 0, peak_vus: int = 0
+) -> dict[str, Any]:
+    """One runner's summary as the script writes it, with the quantile grid in every trend, and
+    k6's `dropped_iterations` (only when some were) and `vus` as k6 writes them."""
     data = copy.deepcopy(SUMMARY)
     for name, metric in data["metrics"].items():
         if metric["type"] == "trend" and metric["values"].get("count"):
             samples = runner_samples(seed + len(name), completed, 300.0)
             metric["values"] = k6_values(samples)
-        elif name.startswith("completed_transactions"):
+        elif name.startswith("completed_transactions") or name == "iterations":
             metric["values"]["count"] = completed
         elif name.startswith("failed_transactions"):
             metric["values"]["count"] = 0
     data["metrics"]["success_rate"]["thresholds"] = {"rate>0.99": {"ok": passed}}
+    if dropped:
+        data["metrics"]["dropped_iterations"] = copy.deepcopy(DROPPED_METRIC)
+        data["metrics"]["dropped_iterations"]["values"]["count"] = dropped
+    data["metrics"]["vus"]["values"] = {"value": 0, "min": 0, "max": peak_vus}
     return data
 
 
@@ -302,19 +313,35 @@ def test_runners_are_collected_merged_and_published_like_a_local_run(
     two_runners: Callable[..., StageContext], checkout: Project
 ) -> None:
     summaries = {
-        "pod-1": runner_summary(1, 400, passed=True),
-        "pod-2": runner_summary(2, 500, passed=False),
+        "pod-1": runner_summary(1, 400, passed=True, dropped=4, peak_vus=30),
+        "pod-2": runner_summary(2, 500, passed=False, peak_vus=41),
     }
     ctx = two_runners(outcome(0, 99), summaries)
-    with pytest.raises(
-        UserError, match=re.escape("thresholds crossed: success_rate rate>0.99")
-    ) as caught:
+    with pytest.raises(UserError) as caught:
         aws_test.test(ctx)
     assert caught.value.exit_code == 1
+    assert str(caught.value) == (
+        "run failed: thresholds: crossed success_rate rate>0.99 (full run); "
+        "dropped_iterations: 4 of 904 iterations dropped (0.442 %), limit 0.100 %"
+    )
     [run] = checkout.runs_dir(ctx.scenario.name).iterdir()
     summary = read_json(run / "summary.json")
     assert summary["target"] == "aws" and summary["status"] == "failed"
     assert summary["results"]["completed"] == 900
+    # k6's figures of the runners: counts added, peaks summed and flagged as an upper bound
+    results = summary["results"]
+    assert (results["iterations"], results["dropped_iterations"]) == (900, 4)
+    assert results["dropped_share"] == pytest.approx(4 / 904)
+    assert (results["peak_active_vus"], results["peak_allocated_vus"]) == (71, 20)
+    assert results["peak_vus_is_sum_of_runners"] is True
+    assert [(c["name"], c["ok"]) for c in summary["verdict"]["checks"]] == [
+        ("thresholds", False),
+        ("dropped_iterations", False),
+    ]
+    text = (run / "summary.txt").read_text().splitlines()[1]
+    assert text.endswith(
+        "4 iterations dropped (0.44 %), peak 71 VUs of 20 allocated (sum of the runners' peaks)"
+    )
     assert summary["load"]["percentiles_from"] == "runner-quantiles"
     assert summary["load"]["testid"].startswith(f"{ctx.scenario.name}-")
     assert "prometheus" not in summary  # nothing answers on the tunnel's port here

@@ -130,6 +130,49 @@ def test_steady_window_must_be_shorter_than_the_run(checkout: Project) -> None:
     assert "warmup_s 20 + drain_s 10 leave no steady window in a 30 s run" in line
 
 
+def test_steady_thresholds_window_needs_the_scripts_untagged_metrics(checkout: Project) -> None:
+    steady = {"thresholds_window": "steady"}
+    line = only_error(
+        checkout, {"k6": {**steady, "thresholds": {"http_req_duration": ["p(95)<1"]}}}
+    )
+    assert line.startswith(f"thresholds window | {K6}: thresholds.http_req_duration | ")
+    assert (
+        "judges http_req_duration{steady:true}, but http_req_duration has no steady-window" in line
+    )
+    assert line.endswith("; or set thresholds_window: full")
+    tagged = {"e2e_time{phase:quote}": ["p(95)<1"]}
+    line = only_error(checkout, {"k6": {**steady, "thresholds": tagged}})
+    assert line.startswith(f"thresholds window | {K6}: thresholds.e2e_time{{phase:quote}} | ")
+    assert "already selects a sub-metric; name the bare metric" in line
+
+
+def test_steady_thresholds_window_on_the_scripts_metrics_is_fine(checkout: Project) -> None:
+    thresholds = {"e2e_time": ["p(95)<2000"], "failed_transactions": ["count<10"]}
+    write_scenario(checkout, "s", {"k6": {"thresholds_window": "steady", "thresholds": thresholds}})
+    found = [f for f in evaluate(checkout, "s").findings if f.check == "thresholds window"]
+    assert [(f.level, f.message) for f in found] == [
+        # success_rate comes from the defaults: maps merge key by key
+        ("ok", "thresholds on e2e_time, failed_transactions, success_rate judge the steady window")
+    ]
+    # with the full window, any metric k6 knows may carry a threshold
+    full = {"thresholds": {"http_req_duration": ["p(95)<1"], "e2e_time{steady:true}": ["max>0"]}}
+    assert findings(checkout, {"k6": full}, "error") == []
+
+
+def test_a_bad_thresholds_window_stops_the_stage_in_one_line(checkout: Project) -> None:
+    write_scenario(
+        checkout, "s", {"k6": {"thresholds_window": "steady", "thresholds": {"vus": ["max<10"]}}}
+    )
+    with pytest.raises(UserError, match=rf"^{K6}: thresholds.vus: thresholds_window is steady"):
+        load_scenario(checkout, "s")
+    write_scenario(checkout, "s", {"k6": {"thresholds_window": "warm"}})
+    with pytest.raises(UserError, match=rf"^{K6}: thresholds_window: 'warm' is not one of"):
+        load_scenario(checkout, "s")
+    write_scenario(checkout, "s", {"k6": {"max_dropped_share": 1.5}})
+    with pytest.raises(UserError, match=rf"^{K6}: max_dropped_share: 1.5 is greater than"):
+        load_scenario(checkout, "s")
+
+
 def test_one_dfsp_node_per_dfsp(checkout: Project) -> None:
     line = only_error(checkout, {"infrastructure": {"node_groups": {"dfsp": {"count": 4}}}})
     assert line.startswith(

@@ -100,6 +100,9 @@ def test_test_writes_a_complete_run_folder_and_never_overwrites(
     results = summary["results"]
     assert results["completed"] + results["failed"] >= 30
     assert results["completed"] > 0 and results["failed"] == 0
+    assert results["iterations"] == results["completed"] and results["dropped_iterations"] == 0
+    assert results["peak_allocated_vus"] >= 5 and results["peak_vus_is_sum_of_runners"] is False
+    assert summary["verdict"]["passed"] is True
     for phase in ("discovery", "quote", "transfer", "e2e"):
         assert summary["latency_ms"][phase]["p99"] is not None
     config = read_json(first / "config.json")
@@ -120,13 +123,56 @@ def test_crossed_thresholds_exit_1_and_still_keep_the_run(
 ) -> None:
     name = small_scenario("t", tps=10, transactions=20, thresholds={"e2e_time": ["p(95)<0.0001"]})
     bring_up(checkout, name)
-    with pytest.raises(UserError, match=r"thresholds crossed: e2e_time p\(95\)<0.0001") as caught:
+    with pytest.raises(
+        UserError, match=r"^run failed: thresholds: crossed e2e_time p\(95\)<0.0001 \(full run\)$"
+    ) as caught:
         local.test(context(checkout, name, []))
     assert caught.value.exit_code == 1
     (run,) = list_runs(checkout.runs_dir(name))
     summary = read_json(run / "summary.json")
     assert summary["status"] == "failed"
     assert summary["thresholds"]["passed"] is False
+    assert [(c["name"], c["ok"]) for c in summary["verdict"]["checks"]] == [
+        ("thresholds", False),
+        ("dropped_iterations", True),
+    ]
+
+
+def test_steady_window_thresholds_reach_k6_and_the_verdict(
+    checkout: Project, small_scenario: Callable[..., str]
+) -> None:
+    """With thresholds_window steady, k6 judges `<metric>{steady:true}`: the thresholds show in
+    summary.json under that name, and a crossed one fails the run like any other."""
+    thresholds = {"e2e_time": ["p(95)<0.0001"], "success_rate": ["rate>0.5"]}
+    name = small_scenario(
+        "t",
+        tps=10,
+        transactions=40,
+        warmup_s=1,
+        drain_s=1,
+        thresholds=thresholds,
+        thresholds_window="steady",
+    )
+    bring_up(checkout, name)
+    with pytest.raises(
+        UserError,
+        match=r"^run failed: thresholds: crossed e2e_time\{steady:true\} p\(95\)<0.0001 "
+        r"\(steady window\)$",
+    ) as caught:
+        local.test(context(checkout, name, []))
+    assert caught.value.exit_code == 1
+    (run,) = list_runs(checkout.runs_dir(name))
+    summary = read_json(run / "summary.json")
+    assert summary_errors(summary) == []
+    assert summary["load"]["thresholds_window"] == "steady"
+    assert summary["thresholds"]["checks"] == [
+        {"metric": "e2e_time{steady:true}", "expression": "p(95)<0.0001", "ok": False},
+        {"metric": "success_rate{steady:true}", "expression": "rate>0.5", "ok": True},
+    ]
+    # the script's forced sub-metrics still feed the steady figures
+    assert summary["steady"]["latency_ms"]["e2e"]["count"] == summary["steady"]["completed"] > 0
+    config = read_json(run / "config.json")["k6_config"]
+    assert set(config["thresholds"]) == {"e2e_time{steady:true}", "success_rate{steady:true}"}
 
 
 def test_test_before_seed_is_refused(checkout: Project, small_scenario: Callable[..., str]) -> None:
@@ -212,6 +258,15 @@ def test_parallel_runners_split_the_rate_and_merge_exactly(
             assert ours["p99"] == pytest.approx(theirs["p(99)"], abs=1e-3)
     e2e = summary["latency_ms"]["e2e"]
     assert e2e["count"] == summary["results"]["completed"]
+    # k6's own figures add up over the runners; the peak of VUs is flagged as a sum
+    results = summary["results"]
+    assert results["iterations"] == sum(
+        d["metrics"]["iterations"]["values"]["count"] for d in per_runner
+    )
+    assert results["peak_allocated_vus"] == sum(
+        d["metrics"]["vus_max"]["values"]["max"] for d in per_runner
+    )
+    assert results["peak_vus_is_sum_of_runners"] is True
     # Without the samples (as from k6 Operator pods), the runners' quantile grids give close
     # percentiles: the same counts and max, percentiles within a few per cent (1 ms resolution).
     from_grids = k6.merge(per_runner, None)

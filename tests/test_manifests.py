@@ -89,6 +89,20 @@ def test_scenario_testrun_has_the_scenarios_runner_settings(helm: ModuleType, na
     assert script["file"] in objects["ConfigMap"]["data"]
 
 
+def test_runners_get_only_the_scenarios_thresholds(helm: ModuleType) -> None:
+    """Helm merges maps over the chart's defaults: a campaign judging the steady window must not
+    be judged on chart-default full-run thresholds too."""
+    values, release = scenario_k6("1000tps")
+    objects = by_kind(
+        helm_chart.render(CHART, values, release=release["release"], namespace=release["namespace"])
+    )
+    config = json.loads(runner_env(objects["TestRun"])["MLPERF_CONFIG"])
+    assert config["thresholds"] == {
+        "success_rate{steady:true}": ["rate>0.99"],
+        "e2e_time{steady:true}": ["p(95)<2000"],
+    }
+
+
 def test_chart_defaults_render_and_validate(helm: ModuleType) -> None:
     objects = helm_chart.render(CHART, {}, release="k6", namespace="k6")
     assert validate.problems(objects) == []

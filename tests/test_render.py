@@ -43,3 +43,23 @@ def test_k6_config_carries_only_the_dfsps_the_pairs_use(checkout: Project) -> No
     assert config["duration_s"] == 10.0 and config["tps"] == 7
     assert config["currency"] == "XXX"
     assert config == render.k6_config(scenario, render.local_outbound_urls(scenario))
+
+
+def test_thresholds_judge_the_window_the_scenario_names(checkout: Project) -> None:
+    thresholds = {"e2e_time": ["p(95)<2000", "p(99)<3000"], "success_rate": ["rate>0.99"]}
+    write_scenario(checkout, "full", {"k6": {"thresholds": thresholds}})
+    write_scenario(
+        checkout, "steady", {"k6": {"thresholds": thresholds, "thresholds_window": "steady"}}
+    )
+    full, steady = (
+        render.k6_config(load_scenario(checkout, n), {f"fsp20{i}": "u" for i in range(1, 9)})
+        for n in ("full", "steady")
+    )
+    assert full["thresholds"] == thresholds
+    assert steady["thresholds"] == {
+        "e2e_time{steady:true}": ["p(95)<2000", "p(99)<3000"],
+        "success_rate{steady:true}": ["rate>0.99"],
+    }
+    assert {k: v for k, v in full.items() if k != "thresholds"} == {
+        k: v for k, v in steady.items() if k != "thresholds"
+    }

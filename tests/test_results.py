@@ -13,6 +13,11 @@ from mlperf.results.runs import RunFolder, list_runs, summary_errors
 
 MOMENT = datetime(2026, 11, 25, 17, 3, 9, tzinfo=UTC)
 DATA = Path(__file__).parent / "data"
+DROPPED = DATA / "dropped-run"  # a real 2-runner run that dropped most iterations
+
+
+def runner_data(index: int) -> dict:
+    return json.loads((DROPPED / "runners" / str(index) / "k6-summary.json").read_text())
 
 
 def test_run_folder_appears_only_when_published(tmp_path: Path) -> None:
@@ -100,13 +105,31 @@ def test_missing_metrics_count_as_zero() -> None:
 
 def test_summary_schema_rejects_what_it_should() -> None:
     assert summary_errors({}) != []
-    good = json.loads((DATA / "summary.json").read_text())
+    good = json.loads((DROPPED / "summary.json").read_text())
     assert summary_errors(good) == []
+    version_1 = json.loads((DATA / "summary.json").read_text())  # no verdict, no k6 figures
+    assert any("verdict" in e for e in summary_errors(version_1))
     bad = json.loads(json.dumps(good))
     bad["results"]["success_rate"] = 1.5
     assert any("success_rate" in e for e in summary_errors(bad))
     bad = json.loads(json.dumps(good))
     bad["extra"] = 1
+    assert summary_errors(bad) != []
+    bad = json.loads(json.dumps(good))
+    bad["results"]["dropped_share"] = 2
+    assert any("dropped_share" in e for e in summary_errors(bad))
+    bad = json.loads(json.dumps(good))
+    del bad["results"]["peak_vus_is_sum_of_runners"]
+    assert any("peak_vus_is_sum_of_runners" in e for e in summary_errors(bad))
+    bad = json.loads(json.dumps(good))
+    bad["verdict"]["checks"][0]["extra"] = 1
+    assert any("verdict.checks.0" in e for e in summary_errors(bad))
+    bad = json.loads(json.dumps(good))
+    bad["load"]["thresholds_window"] = "warm-up"
+    assert any("thresholds_window" in e for e in summary_errors(bad))
+    # status follows the verdict: a failed verdict cannot be recorded as passed
+    bad = json.loads(json.dumps(good))
+    bad["status"] = "passed"
     assert summary_errors(bad) != []
 
 
@@ -180,3 +203,54 @@ def test_merge_adds_counts_and_holds_a_threshold_only_if_every_runner_did() -> N
     assert {"metric": "success_rate", "expression": "rate>0.99", "ok": False} in merged[
         "thresholds"
     ]["checks"]
+
+
+def test_a_run_without_drops_reports_zero_dropped_and_the_sampled_peaks() -> None:
+    data = json.loads((DATA / "k6-summary.json").read_text())
+    assert "dropped_iterations" not in data["metrics"]  # k6 leaves it out when none was dropped
+    figures = k6.figures(data)
+    assert figures["iterations"] == data["metrics"]["iterations"]["values"]["count"] == 601
+    assert (figures["dropped_iterations"], figures["dropped_share"]) == (0, 0.0)
+    # k6 samples `vus` once a second: at 20 TPS of 3 ms transactions, no sample saw a busy VU.
+    assert figures["peak_active_vus"] == data["metrics"]["vus"]["values"]["max"] == 0
+    assert figures["peak_allocated_vus"] == data["metrics"]["vus_max"]["values"]["max"] == 10
+    assert figures["peak_vus_is_sum_of_runners"] is False
+
+
+def test_dropped_iterations_and_peaks_of_one_runner() -> None:
+    data = runner_data(1)
+    figures = k6.figures(data)
+    metrics = data["metrics"]
+    ran, dropped = (metrics[n]["values"]["count"] for n in ("iterations", "dropped_iterations"))
+    assert (figures["iterations"], figures["dropped_iterations"]) == (ran, dropped) == (19, 132)
+    assert figures["dropped_share"] == pytest.approx(132 / 151)
+    assert (figures["peak_active_vus"], figures["peak_allocated_vus"]) == (1, 1)
+    assert figures["peak_vus_is_sum_of_runners"] is False
+
+
+@pytest.mark.parametrize("with_samples", [True, False])
+def test_merged_runners_add_dropped_iterations_and_sum_their_peaks(with_samples: bool) -> None:
+    datas = [runner_data(1), runner_data(2)]
+    samples = {"e2e_time": [300.0]} if with_samples else None
+    merged = k6.merge(datas, samples)
+    assert (merged["iterations"], merged["dropped_iterations"]) == (19 + 19, 132 + 131)
+    assert merged["dropped_share"] == pytest.approx(263 / 301)
+    assert (merged["peak_active_vus"], merged["peak_allocated_vus"]) == (2, 2)
+    assert merged["peak_vus_is_sum_of_runners"] is True
+    # the workspace's summary.json of that run holds the same figures
+    recorded = json.loads((DROPPED / "summary.json").read_text())["results"]
+    assert {key: merged[key] for key in recorded} == recorded
+
+
+def test_steady_window_thresholds_are_reported_not_hidden() -> None:
+    """With thresholds_window steady, the configured thresholds name `{steady:true}` sub-metrics
+    that the script also forces with always-true thresholds; the configured ones stay visible."""
+    data = runner_data(1)
+    checks = k6.figures(data)["thresholds"]["checks"]
+    assert checks == [
+        {"metric": "e2e_time{steady:true}", "expression": "p(95)<2000", "ok": True},
+        {"metric": "e2e_time{steady:true}", "expression": "p(99)<200", "ok": False},
+        {"metric": "success_rate{steady:true}", "expression": "rate>0.99", "ok": True},
+    ]
+    assert "e2e_time{steady:true} max>=0" not in data["mlperf"]["forcedThresholds"]
+    assert "quote_time{steady:true} max>=0" in data["mlperf"]["forcedThresholds"]

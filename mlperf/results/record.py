@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 from collections.abc import Callable
 from datetime import datetime
@@ -12,6 +11,7 @@ from typing import Any
 from mlperf import __version__
 from mlperf.errors import UserError
 from mlperf.fsutil import read_json, write_json_atomic, write_text_atomic
+from mlperf.results import verdict
 from mlperf.results.runs import RunFolder, write_summary
 from mlperf.runner import Command
 from mlperf.scenario.model import Scenario
@@ -55,15 +55,16 @@ def build_summary(
     *,
     with_samples: bool = True,
 ) -> dict[str, Any]:
-    """summary.json from the run's figures (`k6.figures` or `k6.merge`) and its provenance;
+    """summary.json from the run's figures (`k6.figures` or `k6.merge`) and its provenance, with
+    the verdict's checks: thresholds and dropped iterations (`verdict.add_check` appends more);
     `with_samples` False: several runners merged from their quantile grids, not their samples."""
     commit, dirty = _git_state(repo_root)
-    return {
-        "schema_version": 1,
+    summary: dict[str, Any] = {
+        "schema_version": 2,
         "run_id": "",  # set by finalize once the folder name is claimed
         "scenario": scenario.name,
         "target": target,
-        "status": "passed" if figures["thresholds"]["passed"] else "failed",
+        "status": "failed",  # set by the verdict's checks below
         "started_at": _iso(started),
         "finished_at": _iso(finished),
         "provenance": {
@@ -81,6 +82,8 @@ def build_summary(
             "percentiles_from": "k6-summary"
             if scenario.load.parallelism == 1
             else ("runner-samples" if with_samples else "runner-quantiles"),
+            "thresholds_window": scenario.load.thresholds_window,
+            "max_dropped_share": scenario.load.max_dropped_share,
         },
         "results": {
             key: figures[key]
@@ -91,12 +94,22 @@ def build_summary(
                 "success_rate",
                 "achieved_tps",
                 "test_run_duration_s",
+                "iterations",
+                "dropped_iterations",
+                "dropped_share",
+                "peak_active_vus",
+                "peak_allocated_vus",
+                "peak_vus_is_sum_of_runners",
             )
         },
         "latency_ms": figures["latency_ms"],
         "steady": figures["steady"],
         "thresholds": figures["thresholds"],
+        "verdict": {"passed": True, "checks": []},
     }
+    verdict.add_check(summary, verdict.thresholds(summary))
+    verdict.add_check(summary, verdict.dropped_iterations(summary))
+    return summary
 
 
 def finalize(folder: Path, summary: dict[str, Any], run_id: str) -> None:
@@ -115,38 +128,51 @@ def publish(
     echo: Callable[[str], None],
     relative: Callable[[Path], Path | str],
 ) -> Path:
-    """Publish the run folder with its summary, show the headline and where it is; a crossed
-    threshold is then a UserError with exit status 1 (the folder stays: it is the record)."""
+    """Publish the run folder with its summary, show the headline and where it is; a failed
+    verdict is then a UserError with exit status 1 naming every failed check (the folder stays:
+    it is the record)."""
     final = folder.publish(lambda run_id: finalize(folder.work, summary, run_id))
     echo(headline(summary))
     echo(f"results: {relative(final)}/")
-    if summary["status"] != "passed":
-        crossed = [
-            f"{c['metric']} {c['expression']}"
-            for c in summary["thresholds"]["checks"]
-            if not c["ok"]
-        ]
-        raise UserError(f"thresholds crossed: {', '.join(crossed)}", exit_code=1)
+    failed = verdict.failure(summary)
+    if failed is not None:
+        raise UserError(failed, exit_code=1)
     return final
 
 
 def headline(summary: dict[str, Any]) -> str:
-    """The run's figures in a few lines: verdict, counts, rate, and p50/p95/p99 per phase."""
+    """The run's figures in a few lines: status, counts, rate, dropped iterations and peak VUs,
+    p50/p95/p99 per phase, then each check of the verdict."""
     results, steady = summary["results"], summary["steady"]
     failed = results["failed_by_phase"]
     lines = [
         f"{summary['status'].upper()}: {results['completed']} completed, {results['failed']} failed "
         f"(discovery {failed['discovery']}, quote {failed['quote']}, transfer {failed['transfer']}), "
         f"success {results['success_rate']:.3%}, {results['achieved_tps']:.1f} TPS achieved "
-        f"of {summary['load']['target_tps']:g}",
+        f"of {summary['load']['target_tps']:g}, {_load_generator(results)}",
         *_latency_lines(summary["latency_ms"]),
         f"steady window ({steady['window_s']:g} s after {steady['warmup_s']:g} s warm-up, "
         f"before {steady['drain_s']:g} s drain): {steady['completed']} completed, "
         f"{steady['failed']} failed, success {steady['success_rate']:.3%}, "
         f"{steady['achieved_tps']:.1f} TPS",
         *_latency_lines(steady["latency_ms"]),
+        *(
+            f"  check {c['name']:<19} {'ok' if c['ok'] else 'FAILED':<6}  {c['detail']}"
+            for c in summary["verdict"]["checks"]
+        ),
     ]
     return "\n".join(lines)
+
+
+def _load_generator(results: dict[str, Any]) -> str:
+    """`12 iterations dropped (0.30 %), peak 37 VUs of 200 allocated`: did k6 hold the rate."""
+    peak = f"peak {results['peak_active_vus']} VUs of {results['peak_allocated_vus']} allocated"
+    if results["peak_vus_is_sum_of_runners"]:
+        peak += " (sum of the runners' peaks)"
+    return (
+        f"{results['dropped_iterations']} iterations dropped "
+        f"({results['dropped_share'] * 100:.2f} %), {peak}"
+    )
 
 
 def _latency_lines(latency: dict[str, Any]) -> list[str]:
@@ -160,19 +186,31 @@ def _latency_lines(latency: dict[str, Any]) -> list[str]:
 
 
 def one_line(run_dir: Path) -> str:
-    """`<run id>  passed  1000 completed …` for a published run, for listings."""
-    path = run_dir / "summary.json"
+    """`<run id>  passed  1000 completed …, 0 dropped, peak 37 VUs` for a published run, for
+    listings; a failed run names its failed checks."""
     try:
-        summary = read_json(path)
-        results = summary["results"]
-        p95 = summary["latency_ms"]["e2e"]["p95"]
-    except (OSError, KeyError, TypeError, json.JSONDecodeError):
+        summary = read_json(run_dir / "summary.json")
+        return f"{run_dir.name}  {_listing(summary)}"
+    except (OSError, KeyError, TypeError, ValueError):
         return f"{run_dir.name}  (no readable summary.json)"
+
+
+def _listing(summary: dict[str, Any]) -> str:
+    results = summary["results"]
+    p95 = summary["latency_ms"]["e2e"]["p95"]
     p95_text = "n/a" if p95 is None else f"{p95:.0f} ms"
-    return (
-        f"{run_dir.name}  {summary['status']:<6}  {results['completed']} completed, "
+    line = (
+        f"{summary['status']:<6}  {results['completed']} completed, "
         f"{results['success_rate']:.2%} success, {results['achieved_tps']:.1f} TPS, e2e p95 {p95_text}"
     )
+    if "verdict" not in summary:  # written before schema version 2: no k6 figures, no checks
+        return line
+    bound = "≤ " if results["peak_vus_is_sum_of_runners"] else ""
+    line += (
+        f", {results['dropped_iterations']} dropped, peak {bound}{results['peak_active_vus']} VUs"
+    )
+    failed = [c["name"] for c in summary["verdict"]["checks"] if not c["ok"]]
+    return f"{line} (failed: {', '.join(failed)})" if failed else line
 
 
 def _iso(moment: datetime) -> str:

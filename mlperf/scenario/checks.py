@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mlperf.scenario import sizing
+from mlperf.scenario.model import STEADY_METRICS, STEADY_SELECTOR
 
 WEIGHT_TOLERANCE = 1e-6
 
@@ -363,6 +364,41 @@ def _steady_window(config: Config) -> Iterator[Result]:
     else:
         yield _ok(
             "steady window", "k6", ("warmup_s",), f"{window:g} s steady of a {duration:g} s run"
+        )
+
+
+@check("thresholds window")
+def _thresholds_window(config: Config) -> Iterator[Result]:
+    k6 = config["k6"]
+    if k6["thresholds_window"] != "steady":
+        yield _ok(
+            "thresholds window", "k6", ("thresholds_window",), "thresholds judge the full run"
+        )
+        return
+    clean = True
+    for metric in k6["thresholds"]:
+        if "{" in metric:
+            problem = "already selects a sub-metric; name the bare metric"
+        elif metric not in STEADY_METRICS:
+            problem = f"has no steady-window sub-metric (only {', '.join(STEADY_METRICS)} have)"
+        else:
+            continue
+        clean = False
+        yield Result(
+            "thresholds window",
+            ERROR,
+            "k6",
+            ("thresholds", metric),
+            f"thresholds_window is steady, which judges {metric}{STEADY_SELECTOR}, but "
+            f"{metric} {problem}; or set thresholds_window: full",
+        )
+    if clean:
+        yield _ok(
+            "thresholds window",
+            "k6",
+            ("thresholds_window",),
+            f"thresholds on {', '.join(sorted(k6['thresholds'])) or 'no metric'} judge the "
+            "steady window",
         )
 
 

@@ -10,6 +10,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+# The k6 script's own metrics: it tags each of their samples `steady:true|false` (whether the
+# transaction started inside the steady-state window), so each has a steady-window sub-metric.
+STEADY_METRICS = (
+    "discovery_time",
+    "quote_time",
+    "transfer_time",
+    "e2e_time",
+    "completed_transactions",
+    "failed_transactions",
+    "success_rate",
+)
+STEADY_SELECTOR = "{steady:true}"
+
 
 @dataclass(frozen=True)
 class MsisdnRange:
@@ -64,6 +77,8 @@ class Load:
     warmup_s: float
     drain_s: float
     parallelism: int
+    thresholds_window: Literal["full", "steady"]
+    max_dropped_share: float
 
     @property
     def duration_s(self) -> float:
@@ -143,6 +158,8 @@ def build(
             warmup_s=k6["warmup_s"],
             drain_s=k6["drain_s"],
             parallelism=k6["parallelism"],
+            thresholds_window=k6["thresholds_window"],
+            max_dropped_share=k6["max_dropped_share"],
         ),
         local=LocalSettings(
             host=local["host"],

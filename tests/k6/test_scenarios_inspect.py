@@ -44,8 +44,11 @@ def test_k6_inspect_accepts_the_rendered_scenario(name: str) -> None:
     )
     assert transfers["duration"] == go_duration(load.duration_s)
     assert requirements["totalDuration"] == go_duration(load.duration_s + 30)  # + gracefulStop
+    # Each configured threshold reaches k6 on the metric of its window: `e2e_time` with
+    # thresholds_window full, `e2e_time{steady:true}` with steady.
+    suffix = "{steady:true}" if load.thresholds_window == "steady" else ""
     for metric, expressions in load.thresholds.items():
-        assert requirements["thresholds"][metric] == list(expressions)
+        assert requirements["thresholds"][f"{metric}{suffix}"] == list(expressions)
 
 
 def go_duration(seconds: float) -> str:
