@@ -540,9 +540,9 @@ def check_transaction(standin: StandIn, requests: list[dict]) -> None:
         assert transfer["fspId"] == dest
         t = transfer["transfersPostRequest"]
         terms = standin.quotes[f"ilp-{q['quoteId']}"]
-        assert UUID_RE.match(t["transferId"])
+        # The payee's SDK finds its quote by the transfer's id: the quote's transactionId.
         assert t == {
-            "transferId": t["transferId"],
+            "transferId": q["transactionId"],
             "payeeFsp": dest,
             "payerFsp": source,
             "amount": {"currency": "XXX", "amount": "1"},

@@ -84,6 +84,7 @@ export default function () {
   const payee = randomMsisdn(route.dest);
   const payer = randomMsisdn(route.source);
   const traceId = newTraceId();
+  const transactionId = crypto.randomUUID();
   const start = Date.now();
   const steady = inSteadyWindow(start);
   const tags = STEADY[steady];
@@ -92,12 +93,12 @@ export default function () {
   if (!partyIsAt(res, route.dest.id)) return fail('discovery', steady);
   discoveryTime.add(res.timings.duration, tags);
 
-  res = requestQuote(route, payee, payer, traceId);
+  res = requestQuote(route, payee, payer, transactionId, traceId);
   const quote = quoteTerms(res);
   if (!quote) return fail('quote', steady);
   quoteTime.add(res.timings.duration, tags);
 
-  res = sendTransfer(route, quote, traceId);
+  res = sendTransfer(route, quote, transactionId, traceId);
   if (!transferCommitted(res)) return fail('transfer', steady);
   transferTime.add(res.timings.duration, tags);
 

@@ -62,12 +62,16 @@ export function lookupParty(r, payeeMsisdn, traceId) {
   return http.get(r.partiesUrl + payeeMsisdn, withTrace(r.discovery, traceId));
 }
 
-export function requestQuote(r, payeeMsisdn, payerMsisdn, traceId) {
+// The payee's scheme adapter keeps the quote it answers under the quote's transactionId, and
+// with its defaults accepts only a transfer whose transferId is that transactionId
+// (mojaloop/sdk-scheme-adapter, modules/api-svc/src/lib/model/InboundTransfersModel.js): one id
+// names the transaction in both requests.
+export function requestQuote(r, payeeMsisdn, payerMsisdn, transactionId, traceId) {
   const body = JSON.stringify({
     fspId: r.dest.id,
     quotesPostRequest: {
       quoteId: crypto.randomUUID(),
-      transactionId: crypto.randomUUID(),
+      transactionId,
       payee: { partyIdInfo: partyIdInfo(payeeMsisdn, r.dest.id) },
       payer: { partyIdInfo: partyIdInfo(payerMsisdn, r.source.id) },
       amountType: 'SEND',
@@ -78,11 +82,11 @@ export function requestQuote(r, payeeMsisdn, payerMsisdn, traceId) {
   return http.post(r.quotesUrl, body, withTrace(r.quote, traceId));
 }
 
-export function sendTransfer(r, quote, traceId) {
+export function sendTransfer(r, quote, transactionId, traceId) {
   const body = JSON.stringify({
     fspId: r.dest.id,
     transfersPostRequest: {
-      transferId: crypto.randomUUID(),
+      transferId: transactionId,
       payeeFsp: r.dest.id,
       payerFsp: r.source.id,
       amount: r.amount,
