@@ -97,11 +97,14 @@ def smoke(
         )
     _passed(echo, answer, "discovery", latency, f"MSISDN {msisdn} is at {payee}")
 
+    # One id names the transaction in the quote and the transfer, as the k6 script does: the
+    # payee's SDK finds the quote by the transfer's transferId.
+    transaction_id = str(uuid.uuid4())
     quote_request = {
         "fspId": payee,
         "quotesPostRequest": {
             "quoteId": str(uuid.uuid4()),
-            "transactionId": str(uuid.uuid4()),
+            "transactionId": transaction_id,
             "payee": {"partyIdInfo": party_id_info(msisdn, payee)},
             "payer": {"partyIdInfo": party_id_info(payer_msisdn, payer)},
             "amountType": "SEND",
@@ -122,7 +125,7 @@ def smoke(
     quote = terms if isinstance(terms, dict) else {}
     _passed(echo, answer, "quote", latency, f"expires {quote.get('expiration')}")
 
-    transfer_id = str(uuid.uuid4())
+    transfer_id = transaction_id
     transfer_request = {
         "fspId": payee,
         "transfersPostRequest": {
@@ -187,9 +190,10 @@ def dig(body: Any, *keys: str) -> Any:
 def describe_answer(response: HttpResponse) -> str:
     """One line for an HTTP answer: status, currentState and the FSPIOP error, or a body excerpt.
 
-    Reads the SDK's shapes: `{errorInformation, currentState}` (parties), `{message,
-    statusCode, <state>: {currentState, lastError: {mojaloopError: {errorInformation}}}}`
-    (quotes, transfers), and the admin APIs' `{errorInformation}`.
+    Reads the SDK scheme adapter's shapes: an error callback's `errorInformation` wherever it
+    sits (`{errorInformation, currentState}` for parties, `quotes.errorInformation`,
+    `transfer.body.errorInformation`), `{message, statusCode}` for its timeouts, refusals and
+    validation errors, and the admin APIs' `{errorInformation}`.
     """
     body = response.body
     parts = [f"HTTP {response.status}"]

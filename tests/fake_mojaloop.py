@@ -328,7 +328,7 @@ class FakeMojaloop:
                             "errorCode": "3204",
                             "errorDescription": "Party not found",
                         },
-                        "currentState": "ERROR_OCCURRED",
+                        "currentState": "COMPLETED",
                     },
                     status=404,
                 )

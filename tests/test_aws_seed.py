@@ -444,7 +444,7 @@ def test_verify_resolves_one_msisdn_per_dfsp_and_names_a_failure(
         verify(Runner(echo=lambda _: None), fake.access(), scenario)
     assert str(failure.value) == (
         f"seed: lookup of MSISDN {lost} (held by fsp204) via fsp201 gave HTTP 404, "
-        "currentState ERROR_OCCURRED, 3204 Party not found, expected fsp204"
+        "currentState COMPLETED, 3204 Party not found, expected fsp204"
     )
 
 

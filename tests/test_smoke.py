@@ -115,7 +115,7 @@ def test_an_unregistered_msisdn_fails_the_discovery_with_one_line(lab: Scenario)
     pair = lab.load.pairs[0]
     assert message.startswith("smoke: discovery failed after ") and message.endswith(
         f"ms (MSISDN 999 via {pair.source}, expected at {pair.dest}): "
-        "HTTP 404, currentState ERROR_OCCURRED, 3204 Party not found"
+        "HTTP 404, currentState COMPLETED, 3204 Party not found"
     )
     assert "\n" not in message
     assert len(runner.plan) == 1  # no quote, no transfer

@@ -3,9 +3,9 @@
 A test instrument, not a Mojaloop implementation; see docs/local-lab.md.
 """
 
-from mlperf.lab.app import Lab, admin_app, outbound_app
-from mlperf.lab.config import ConfigError, DfspConfig, LabConfig, load_config, parse_config
-from mlperf.lab.dfsp import Latency
+from mlperf.lab.app import Lab, admin_app
+from mlperf.lab.config import ConfigError, DfspConfig, LabConfig, Latency, load_config, parse_config
+from mlperf.lab.outbound import outbound_app
 from mlperf.lab.server import ListenError, RunningLab, run, serve, start_lab
 
 __all__ = [

@@ -1,7 +1,9 @@
-"""aiohttp applications: the admin/switch API and one SDK-style outbound API per DFSP.
+"""The lab's wiring and its admin API: the switch, the DFSPs around it, and how to manage them.
 
-``Lab`` wires the switch and the DFSPs together in-process; ``admin_app`` and ``outbound_app``
-turn it into HTTP. Handlers do little per request: parse JSON, call the domain, dump JSON.
+``Lab`` wires the switch, each DFSP's payee side and outbound API, the fault plan and the ledger
+together in-process; ``admin_app`` is the HTTP API that onboards participants and registers
+MSISDN ranges (standing in for the hub's admin APIs and the oracle), and reads the ledger.
+The outbound APIs are in ``mlperf.lab.outbound``.
 """
 
 from __future__ import annotations
@@ -17,15 +19,14 @@ from aiohttp import web
 
 from mlperf.lab import errors, validation
 from mlperf.lab.clock import now_iso
-from mlperf.lab.config import LabConfig
-from mlperf.lab.dfsp import Latency, Outbound, Payee
+from mlperf.lab.config import LabConfig, Latency
 from mlperf.lab.errors import FspiopError
-from mlperf.lab.switch import MAX_MSISDN_DIGITS, MAX_RANGE_COUNT, Switch, format_decimal
-
-OUTBOUND_PREFIX = "/sim/{fspId}/outbound"
-# Name of the state object in outbound error bodies (see errors.outbound_error_body).
-QUOTE_STATE_FIELD = "requestQuotesInformationState"
-TRANSFER_STATE_FIELD = "requestSimpleTransfersInformationState"
+from mlperf.lab.faults import FaultPlan, Faults
+from mlperf.lab.ledger import Ledger
+from mlperf.lab.outbound import Outbound
+from mlperf.lab.participants import MAX_MSISDN_DIGITS, MAX_RANGE_COUNT, format_decimal
+from mlperf.lab.payee import Payee
+from mlperf.lab.switch import Switch
 
 _NDC_RE = re.compile(r"[0-9]{1,18}(\.[0-9]{1,4})?")
 _DIGITS_RE = re.compile(rf"[0-9]{{1,{MAX_MSISDN_DIGITS}}}")
@@ -36,7 +37,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 class Lab:
     """A switch and the DFSPs it serves, wired in-process; all state is in memory.
 
-    ``secrets`` fixes DFSP secrets (tests); otherwise each DFSP draws one with os.urandom.
+    ``secrets`` fixes DFSPs' ILP secrets (tests); otherwise each DFSP draws a random one.
     """
 
     def __init__(
@@ -45,20 +46,31 @@ class Lab:
         *,
         latency: Latency | None = None,
         config_hash: str = "",
-        secrets: Mapping[str, bytes] | None = None,
+        secrets: Mapping[str, str] | None = None,
+        faults: Faults | None = None,
+        timeout_s: float = 30.0,
     ) -> None:
         secrets = secrets or {}
+        self.ledger = Ledger()
         self.payees = {fsp_id: Payee(fsp_id, secrets.get(fsp_id)) for fsp_id in fsp_ids}
-        self.switch = Switch(self.payees)
+        self.switch = Switch(self.payees, FaultPlan(faults), self.ledger)
         self.outbound = {
-            fsp_id: Outbound(fsp_id, self.switch, latency or Latency()) for fsp_id in fsp_ids
+            fsp_id: Outbound(fsp_id, self.switch, latency=latency, timeout_s=timeout_s)
+            for fsp_id in fsp_ids
         }
         self.config_hash = config_hash
         self.started_at = now_iso()
 
     @classmethod
     def from_config(cls, config: LabConfig, **kwargs: Any) -> Lab:
-        return cls(config.fsp_ids, latency=config.latency, config_hash=config.config_hash, **kwargs)
+        return cls(
+            config.fsp_ids,
+            latency=config.latency,
+            config_hash=config.config_hash,
+            faults=config.faults,
+            timeout_s=config.timeout_s,
+            **kwargs,
+        )
 
 
 def _json(data: Any, status: int = 200) -> web.Response:
@@ -100,7 +112,7 @@ def admin_app(lab: Lab) -> web.Application:
         try:
             return await handler(request)
         except FspiopError as err:
-            return _json(errors.error_information(err), err.http_status)
+            return _json(err.information(), err.http_status)
 
     async def health(_: web.Request) -> web.Response:
         return _json(
@@ -166,11 +178,8 @@ def admin_app(lab: Lab) -> web.Application:
             }
         )
 
-    async def stats(_: web.Request) -> web.Response:
-        data = switch.stats.as_dict()
-        data["participants"] = len(switch.participants())
-        data["msisdn_ranges"] = len(switch.oracle)
-        return _json(data)
+    async def ledger(_: web.Request) -> web.Response:
+        return _json(lab.ledger.view())
 
     app = web.Application(middlewares=[fspiop_errors])
     app.router.add_get("/health", health)
@@ -179,64 +188,5 @@ def admin_app(lab: Lab) -> web.Application:
     app.router.add_put("/admin/participants/{fspId}/msisdns", put_msisdns)
     app.router.add_get("/admin/participants/{fspId}/msisdns", list_msisdns)
     app.router.add_get("/admin/transfers/{transferId}", get_transfer)
-    app.router.add_get("/admin/stats", stats)
-    return app
-
-
-# -- outbound ---------------------------------------------------------------------------------
-
-
-def outbound_app(lab: Lab, fsp_id: str) -> web.Application:
-    """The SDK scheme adapter outbound API of one DFSP, under ``/sim/<fspId>/outbound``."""
-    outbound = lab.outbound[fsp_id]
-    stats = lab.switch.stats
-
-    def wrong_fsp(request: web.Request) -> FspiopError | None:
-        asked = request.match_info["fspId"]
-        if asked == fsp_id:
-            return None
-        return FspiopError(
-            errors.DESTINATION_FSP_ERROR,
-            f"this simulator serves {fsp_id}, not {asked}",
-            404,
-        )
-
-    def outbound_error(err: FspiopError, state_field: str) -> web.Response:
-        if err.http_status == 400:
-            stats.bad_requests += 1
-        status = err.http_status if err.http_status in (400, 404) else 500
-        return _json(errors.outbound_error_body(err, state_field, status), status)
-
-    async def get_party(request: web.Request) -> web.Response:
-        err = wrong_fsp(request)
-        if err is None:
-            info = request.match_info
-            try:
-                return _json(await outbound.get_party(info["type"], info["id"]))
-            except FspiopError as exc:
-                err = exc
-        return _json(errors.party_error_body(err), 404)
-
-    async def post_quotes(request: web.Request) -> web.Response:
-        err = wrong_fsp(request)
-        if err is None:
-            try:
-                return _json(await outbound.post_quotes(await _read_json(request)))
-            except FspiopError as exc:
-                err = exc
-        return outbound_error(err, QUOTE_STATE_FIELD)
-
-    async def post_simple_transfers(request: web.Request) -> web.Response:
-        err = wrong_fsp(request)
-        if err is None:
-            try:
-                return _json(await outbound.post_simple_transfers(await _read_json(request)))
-            except FspiopError as exc:
-                err = exc
-        return outbound_error(err, TRANSFER_STATE_FIELD)
-
-    app = web.Application()
-    app.router.add_get(f"{OUTBOUND_PREFIX}/parties/{{type}}/{{id}}", get_party)
-    app.router.add_post(f"{OUTBOUND_PREFIX}/quotes", post_quotes)
-    app.router.add_post(f"{OUTBOUND_PREFIX}/simpleTransfers", post_simple_transfers)
+    app.router.add_get("/admin/ledger", ledger)
     return app

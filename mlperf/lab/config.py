@@ -4,9 +4,13 @@ Shape::
 
     {"host": "127.0.0.1", "admin_port": 18400, "config_hash": "abc123",
      "latency_ms": {"discovery": 0, "quote": 0, "transfer": 0},
+     "timeout_s": 30,
+     "faults": {"seed": 1, "quote": {"payee_timeout": 0.01, "slow_share": 0.1, "slow_ms": 50}},
      "dfsps": [{"fsp_id": "fsp201", "port": 18401}, {"fsp_id": "fsp202", "port": 18402}]}
 
-``latency_ms`` and its keys may be left out (0). Port 0 asks the OS for a free port.
+``latency_ms``, ``timeout_s`` (the payer SDK's REQUEST_PROCESSING_TIMEOUT_SECONDS, default 30)
+and ``faults`` (see ``mlperf.lab.faults``) and their keys may be left out. Port 0 asks the OS
+for a free port.
 """
 
 from __future__ import annotations
@@ -18,16 +22,27 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mlperf.lab.dfsp import Latency
+from mlperf.lab.faults import KINDS, PHASES, Faults, PhaseFaults
 
 FSP_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}")
 MAX_LATENCY_MS = 600_000.0
-_TOP_KEYS = {"host", "admin_port", "config_hash", "latency_ms", "dfsps"}
-_LATENCY_KEYS = ("discovery", "quote", "transfer")
+_TOP_KEYS = {"host", "admin_port", "config_hash", "latency_ms", "timeout_s", "faults", "dfsps"}
+_LATENCY_KEYS = PHASES
+_FAULT_KEYS = (*KINDS, "slow_share", "slow_ms")
+MAX_TIMEOUT_S = 600.0
 
 
 class ConfigError(ValueError):
     """Invalid configuration; the message is one line naming the offending field."""
+
+
+@dataclass(frozen=True, slots=True)
+class Latency:
+    """Extra delay, in milliseconds, added to each outbound operation before it calls the switch."""
+
+    discovery_ms: float = 0.0
+    quote_ms: float = 0.0
+    transfer_ms: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +58,8 @@ class LabConfig:
     dfsps: tuple[DfspConfig, ...]
     config_hash: str = ""
     latency: Latency = field(default_factory=Latency)
+    timeout_s: float = 30.0
+    faults: Faults = field(default_factory=Faults)
 
     @property
     def fsp_ids(self) -> list[str]:
@@ -55,6 +72,48 @@ def _port(value: Any, field: str) -> int:
     return value
 
 
+def _number(value: Any, field: str, low: float, high: float, what: str = "a number") -> float:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or not low <= value <= high
+    ):
+        raise ConfigError(f"{field}: must be {what} {low:g}-{high:g}, got {value!r}")
+    return float(value)
+
+
+def _faults(value: Any) -> Faults:
+    if value is None:
+        return Faults()
+    if not isinstance(value, dict):
+        raise ConfigError("faults: must be an object")
+    unknown = sorted(set(value) - {"seed", *PHASES})
+    if unknown:
+        raise ConfigError(f"faults.{unknown[0]}: unknown key (expected seed or {PHASES})")
+    seed = value.get("seed", 0)
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise ConfigError(f"faults.seed: must be an integer, got {seed!r}")
+    phases = {}
+    for phase in PHASES:
+        entry = value.get(phase, {})
+        where = f"faults.{phase}"
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{where}: must be an object")
+        extra = sorted(set(entry) - set(_FAULT_KEYS))
+        if extra:
+            raise ConfigError(f"{where}.{extra[0]}: unknown key (expected {_FAULT_KEYS})")
+        shares = {
+            key: _number(entry.get(key, 0), f"{where}.{key}", 0, 1, "a share")
+            for key in _FAULT_KEYS[:-1]
+        }
+        if sum(shares[kind] for kind in KINDS) > 1:
+            raise ConfigError(f"{where}: the shares of {', '.join(KINDS)} add up to more than 1")
+        slow_ms = _number(entry.get("slow_ms", 0), f"{where}.slow_ms", 0, MAX_LATENCY_MS)
+        phases[phase] = PhaseFaults(**shares, slow_ms=slow_ms)
+    return Faults(seed, **phases)
+
+
 def _latency(value: Any) -> Latency:
     if value is None:
         return Latency()
@@ -63,21 +122,12 @@ def _latency(value: Any) -> Latency:
     unknown = sorted(set(value) - set(_LATENCY_KEYS))
     if unknown:
         raise ConfigError(f"latency_ms.{unknown[0]}: unknown key (expected {_LATENCY_KEYS})")
-    delays: list[float] = []
-    for key in _LATENCY_KEYS:
-        ms = value.get(key, 0)
-        if (
-            isinstance(ms, bool)
-            or not isinstance(ms, int | float)
-            or not math.isfinite(ms)
-            or not 0 <= ms <= MAX_LATENCY_MS
-        ):
-            raise ConfigError(
-                f"latency_ms.{key}: must be a number of milliseconds 0-{MAX_LATENCY_MS:g}, "
-                f"got {ms!r}"
-            )
-        delays.append(float(ms))
-    return Latency(*delays)
+    return Latency(
+        *(
+            _number(value.get(key, 0), f"latency_ms.{key}", 0, MAX_LATENCY_MS, "milliseconds")
+            for key in _LATENCY_KEYS
+        )
+    )
 
 
 def parse_config(data: Any) -> LabConfig:
@@ -119,7 +169,16 @@ def parse_config(data: Any) -> LabConfig:
         if port:
             ports[port] = where
         dfsps.append(DfspConfig(fsp_id, port))
-    return LabConfig(host, admin_port, tuple(dfsps), config_hash, _latency(data.get("latency_ms")))
+    timeout_s = _number(data.get("timeout_s", 30), "timeout_s", 0.001, MAX_TIMEOUT_S, "seconds")
+    return LabConfig(
+        host,
+        admin_port,
+        tuple(dfsps),
+        config_hash,
+        _latency(data.get("latency_ms")),
+        timeout_s,
+        _faults(data.get("faults")),
+    )
 
 
 def load_config(path: str | Path) -> LabConfig:

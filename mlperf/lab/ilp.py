@@ -1,22 +1,25 @@
-"""ILP v1 packets, fulfilments and conditions, as Mojaloop's sdk-standard-components make them.
+"""ILP v1 packets, fulfilments and conditions, built exactly as the SDK scheme adapter builds them.
 
-Packet: an ILP v1 *payment* packet in OER, serialised and then base64url encoded without padding::
+The payee's SDK (@mojaloop/sdk-standard-components ``src/lib/ilp/IlpV1.js`` and ``IlpBase.js``)
+makes, for each quote it answers:
 
-    0x01                              type: ILP payment
-    var-length octet string wrapping:
-        UInt64 big-endian             amount, in minor units of the currency (see CURRENCY_DECIMALS)
-        var-length octet string       account, g.<payee fspId>.<idType lowercased>.<id lowercased>
-        var-length octet string       data, ASCII of base64url(compact JSON transaction object)
-        0x00                          extensions: none
+- the **transaction object** ``{quoteId, transactionId, transactionType, payee, payer,
+  expiration, amount, note?}``: the first five from the quote request, ``expiration`` and
+  ``amount`` (the ``transferAmount``) and ``note`` from the payee's quote response (which has
+  no note, so neither has the packet), serialised as compact JSON in the order above;
+- the **packet**: an ILP v1 *payment* in OER, base64url without padding::
 
-A var-length prefix is one byte when the length is < 128, else 0x80|n followed by the length as n
-big-endian bytes.
+      0x01                            type: ILP payment
+      var-length octet string wrapping:
+          UInt64 big-endian           amount in minor units (see ``ilp_amount``)
+          var-length octet string     account g.<fspId>.<idType>.<id>[.<subId>], lowercased
+          var-length octet string     data: ASCII of base64url(the transaction object's JSON)
+          0x00                        extensions: none
 
-fulfilment = base64url(HMAC-SHA256(key=secret, msg=ASCII of the base64url packet)), 43 characters.
-condition = base64url(SHA-256(the 32 raw fulfilment bytes)), 43 characters.
-
-The SDK keys its HMAC with the ASCII of base64(secret string); here the key is the secret bytes as
-given, so pass ``base64.b64encode(secret.encode())`` to reproduce an SDK fulfilment exactly.
+  (a var-length prefix is one byte below 128, else ``0x80|n`` and n big-endian length bytes);
+- the **fulfilment**: base64url(HMAC-SHA256(key = ASCII of base64(the ILP secret), message =
+  ASCII of the packet string)), 43 characters; the **condition**: base64url(SHA-256(the 32
+  fulfilment bytes)).
 """
 
 from __future__ import annotations
@@ -30,25 +33,12 @@ from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any, NamedTuple
 
+from mlperf.lab.currencies import CURRENCY_DECIMALS
+
 PAYMENT_TYPE = 1
-UINT64_MAX = 2**64 - 1
-
-# Minor-unit digits per ISO 4217 (the non-2 entries of the SDK's currency table), plus XXX.
-# XXX ("no currency", Mojaloop's test code) has no minor unit in ISO 4217 and is absent from the
-# SDK's table; the lab uses 4, the most decimals a Mojaloop amount may carry. Anything else: 2.
-DEFAULT_DECIMALS = 2
-_ZERO_DECIMALS = (
-    "BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG",
-    "RWF", "UGX", "UYI", "VND", "VUV", "XAF", "XOF", "XPF",
-)  # fmt: skip
-_THREE_DECIMALS = ("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND")
-CURRENCY_DECIMALS: dict[str, int] = {
-    **dict.fromkeys(_ZERO_DECIMALS, 0),
-    **dict.fromkeys(_THREE_DECIMALS, 3),
-    **dict.fromkeys(("CLF", "UYW", "XXX"), 4),
-}
-
+UINT64 = 2**64
 _CONDITION_RE = re.compile(r"[A-Za-z0-9_-]{43}")
+_LEADING_INT = re.compile(r"[\t\n\v\f\r \xa0\ufeff]*([+-]?)([0-9]+)")
 
 
 class IlpError(ValueError):
@@ -78,27 +68,59 @@ def b64url_decode(text: str) -> bytes:
 
 
 def currency_decimals(currency: str) -> int:
-    """Minor-unit digits used to scale amounts of ``currency`` (DEFAULT_DECIMALS when unknown)."""
-    return CURRENCY_DECIMALS.get(currency, DEFAULT_DECIMALS)
-
-
-def amount_to_units(amount: str, currency: str) -> int:
-    """``"12.34"`` → 1234 for a 2-decimal currency; IlpError when it does not fit a UInt64."""
+    """Minor-unit digits of ``currency``; IlpError when the SDK's table does not have it."""
     try:
-        value = Decimal(amount)
+        return CURRENCY_DECIMALS[currency]
+    except KeyError:
+        raise IlpError(f"No decimal place data available for currency {currency}") from None
+
+
+def ilp_amount(amount: str, currency: str) -> int:
+    """The packet's amount, as the SDK computes it from a Mojaloop amount string.
+
+    The SDK shifts the decimal amount by the currency's digits (BigNumber), prints it (BigNumber
+    switches to exponent notation from 1e21 on) and reads that text with ``Long.fromString``
+    (unsigned): eight characters at a time, each read by ``parseInt`` (leading digits only, else
+    0), wrapping at 2^64. So a fraction left after shifting is cut off, and huge amounts wrap,
+    without an error: the lab reproduces that rather than refusing what the SDK accepts.
+    """
+    digits = currency_decimals(currency)
+    try:
+        value = Decimal(amount).scaleb(digits)
     except (InvalidOperation, TypeError):
         raise IlpError(f"amount {amount!r} is not a decimal number") from None
-    if not value.is_finite() or value < 0:
-        raise IlpError(f"amount {amount!r} must be a non-negative number")
-    scaled = value.scaleb(currency_decimals(currency))
-    if scaled != scaled.to_integral_value():
-        raise IlpError(
-            f"amount {amount!r} has more than {currency_decimals(currency)} decimals for {currency}"
-        )
-    units = int(scaled)
-    if units > UINT64_MAX:
-        raise IlpError(f"amount {amount!r} does not fit an unsigned 64-bit integer")
-    return units
+    if not value.is_finite():
+        raise IlpError(f"amount {amount!r} is not a finite number")
+    return _long_from_string(_bignumber_text(value))
+
+
+def _bignumber_text(value: Decimal) -> str:
+    """BigNumber's toString(): plain below 1e21, else ``<d>.<ddd>e+<n>``."""
+    value = value.normalize()
+    if value.is_zero():
+        return "0"
+    if value.adjusted() >= 21 or value.adjusted() <= -7:
+        sign, coefficient, _ = value.as_tuple()
+        text = "".join(map(str, coefficient))
+        mantissa = text[0] + (f".{text[1:]}" if len(text) > 1 else "")
+        power = value.adjusted()
+        return f"{'-' if sign else ''}{mantissa}e{'+' if power >= 0 else '-'}{abs(power)}"
+    return format(value, "f")
+
+
+def _long_from_string(text: str) -> int:
+    """long.js ``fromString(text, unsigned=true)`` as used by ilp-packet v1."""
+    if text.startswith("-"):
+        return (-_long_from_string(text[1:])) % UINT64
+    if "-" in text:
+        raise IlpError(f"amount {text!r} has an interior hyphen")
+    result = 0
+    for i in range(0, len(text), 8):
+        chunk = text[i : i + 8]
+        match = _LEADING_INT.match(chunk)
+        part = int(match[1] + match[2]) if match else 0
+        result = (result * 10 ** len(chunk) + part) % UINT64
+    return result
 
 
 def encode_length(length: int) -> bytes:
@@ -120,11 +142,11 @@ def encode_var_octets(data: bytes) -> bytes:
 
 def serialize_payment(amount: int, account: str, data: bytes) -> bytes:
     """Raw ILP v1 payment packet."""
-    if not 0 <= amount <= UINT64_MAX:
+    if not 0 <= amount < UINT64:
         raise IlpError(f"amount {amount} does not fit an unsigned 64-bit integer")
     content = (
         amount.to_bytes(8, "big")
-        + encode_var_octets(account.encode("ascii"))
+        + encode_var_octets(_node_ascii(account))
         + encode_var_octets(data)
         + b"\x00"
     )
@@ -181,31 +203,56 @@ def deserialize_payment(raw: bytes) -> tuple[int, str, bytes]:
     return amount, account, data
 
 
-def ilp_address(party: Mapping[str, Any], default_fsp_id: str | None = None) -> str:
-    """``g.<fspId>.<idType>.<id>[.<subId>]``, lowercased as the SDK does, from a Mojaloop party."""
-    info = party["partyIdInfo"]
-    fsp_id = info.get("fspId") or default_fsp_id
-    address = f"g.{fsp_id}.{info['partyIdType'].lower()}.{info['partyIdentifier'].lower()}"
+def _node_ascii(text: str) -> bytes:
+    """Node's ``Buffer.from(text, 'ascii')``: the low byte of each UTF-16 code unit."""
+    return text.encode("utf-16-le", "surrogatepass")[::2]
+
+
+def ilp_address(party: Mapping[str, Any]) -> str:
+    """``g.<fspId>.<idType>.<id>[.<subId>]`` from a Mojaloop party, as the SDK writes it.
+
+    A party without an fspId gets ``undefined`` there, as JavaScript's template string does.
+    """
+    info = party.get("partyIdInfo")
+    if not isinstance(info, Mapping):
+        raise IlpError("ILP party does not contain required partyIdInfo object")
+    fsp_id = info.get("fspId")
+    address = (
+        f"g.{'undefined' if fsp_id is None else fsp_id}"
+        f".{str(info['partyIdType']).lower()}.{str(info['partyIdentifier']).lower()}"
+    )
     sub_id = info.get("partySubIdOrType")
     return f"{address}.{sub_id.lower()}" if sub_id else address
 
 
-def encode_packet(
-    transaction: Mapping[str, Any], *, account: str | None = None, amount: int | None = None
-) -> str:
-    """base64url ILP packet for a Mojaloop transaction object.
+def transaction_object(
+    quote_request: Mapping[str, Any], quote_response: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The transaction object the SDK puts in the packet (sdk-standard-components src/lib/dto.js)."""
+    transaction = {
+        "quoteId": quote_request.get("quoteId"),
+        "transactionId": quote_request.get("transactionId"),
+        "transactionType": quote_request.get("transactionType"),
+        "payee": quote_request.get("payee"),
+        "payer": quote_request.get("payer"),
+        "expiration": quote_response.get("expiration"),
+        "amount": quote_response.get("transferAmount"),
+    }
+    if quote_response.get("note"):
+        transaction["note"] = quote_response["note"]
+    return {key: value for key, value in transaction.items() if value is not None}
 
-    The transaction object is ``{quoteId, transactionId, transactionType, payee, payer,
-    expiration, amount, note?}``; by default the packet's account is the payee's ILP address and
-    its amount is ``transaction["amount"]`` scaled to minor units.
-    """
-    if amount is None:
-        money = transaction["amount"]
-        amount = amount_to_units(money["amount"], money["currency"])
-    if account is None:
-        account = ilp_address(transaction["payee"])
+
+def encode_packet(transaction: Mapping[str, Any]) -> str:
+    """base64url ILP packet of a transaction object: the payee's account, the amount in units."""
+    money = transaction["amount"]
+    amount = ilp_amount(money["amount"], money["currency"])
+    account = ilp_address(transaction["payee"])
     text = json.dumps(transaction, separators=(",", ":"), ensure_ascii=False)
-    data = b64url_encode(text.encode("utf-8")).encode("ascii")
+    try:
+        data = b64url_encode(text.encode("utf-8")).encode("ascii")
+    except UnicodeEncodeError:
+        raise IlpError("the transaction object is not valid Unicode") from None
     return b64url_encode(serialize_payment(amount, account, data))
 
 
@@ -221,9 +268,10 @@ def decode_packet(packet: str) -> DecodedPacket:
     return DecodedPacket(amount, account, transaction)
 
 
-def fulfilment(secret: bytes, packet: str) -> str:
-    """base64url(HMAC-SHA256(secret, packet string)): the 32-byte preimage, 43 characters."""
-    return b64url_encode(hmac.digest(secret, packet.encode("ascii"), "sha256"))
+def fulfilment(secret: str, packet: str) -> str:
+    """The fulfilment of a packet for a DFSP's ILP secret, 43 characters (IlpV1.calculateFulfil)."""
+    key = base64.b64encode(secret.encode("utf-8"))
+    return b64url_encode(hmac.digest(key, _node_ascii(packet), "sha256"))
 
 
 def condition_for(fulfilment_b64: str) -> str:

@@ -11,13 +11,15 @@ import os
 import signal
 import socket
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
-from mlperf.lab.app import Lab, admin_app, outbound_app
+from mlperf.lab.app import Lab, admin_app
 from mlperf.lab.config import LabConfig
+from mlperf.lab.outbound import outbound_app
 
 BACKLOG = 1024
 SHUTDOWN_TIMEOUT_S = 2.0
@@ -72,8 +74,16 @@ def _bind(host: str, port: int, name: str) -> socket.socket:
         raise ListenError(host, port, name, reason) from None
 
 
-async def start_lab(config: LabConfig, lab: Lab | None = None) -> RunningLab:
-    """Bind all ports (ListenError if any is taken, nothing left open) and start serving."""
+async def start_lab(
+    config: LabConfig,
+    lab: Lab | None = None,
+    *,
+    middlewares: Sequence[Middleware] = (),
+) -> RunningLab:
+    """Bind all ports (ListenError if any is taken, nothing left open) and start serving.
+
+    ``middlewares`` wrap every DFSP's outbound API (tests record what reaches it).
+    """
     lab = lab or Lab.from_config(config)
     wanted = [("admin", config.admin_port)] + [(d.fsp_id, d.port) for d in config.dfsps]
     sockets: list[socket.socket] = []
@@ -88,7 +98,9 @@ async def start_lab(config: LabConfig, lab: Lab | None = None) -> RunningLab:
     running = RunningLab(
         lab, config.host, ports[0], dict(zip(config.fsp_ids, ports[1:], strict=True))
     )
-    apps = [admin_app(lab)] + [outbound_app(lab, fsp_id) for fsp_id in config.fsp_ids]
+    apps = [admin_app(lab)] + [
+        outbound_app(lab.outbound[fsp_id], middlewares) for fsp_id in config.fsp_ids
+    ]
     try:
         for app, sock in zip(apps, sockets, strict=True):
             runner = web.AppRunner(

@@ -1,161 +1,53 @@
-"""The switch emulator: participants and positions, the MSISDN oracle, quotes and transfers.
+"""The switch emulator: what the real switch enforces on discovery, quotes and transfers.
 
-Pure domain logic, no HTTP. The switch reaches payee DFSPs only through the narrow
-``PayeeHandler`` protocol, so a later change can put an FSPIOP HTTP client behind it.
+Pure domain logic, no HTTP. Each operation returns the callback the payer would get, or raises
+what happened instead (``mlperf.lab.errors``: an error callback, no callback, a refusal). The
+rules and their error codes are the real services' (see docs/local-lab.md for the table with
+source references): account-lookup-service for parties, quoting-service (simple routing mode,
+its default) for quotes, central-ledger for transfers. The payee DFSPs are reached through the
+narrow ``PayeeHandler`` protocol; faults are injected here, at the hop where they happen.
 """
 
 from __future__ import annotations
 
-import bisect
-from collections import Counter
+import asyncio
+import hashlib
+import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, NamedTuple, Protocol
+from typing import Any, Protocol
 
 from mlperf.lab import errors, ilp
 from mlperf.lab.clock import now_iso, parse_iso
-from mlperf.lab.errors import FspiopError
-
-DEFAULT_NDC = Decimal("1000000000000000")
-MSISDN = "MSISDN"
-MAX_MSISDN_DIGITS = 15
-MAX_RANGE_COUNT = 10_000_000
+from mlperf.lab.errors import FspiopError, NoCallback, Refused
+from mlperf.lab.faults import Draw, FaultPlan, Phase
+from mlperf.lab.ledger import Ledger
+from mlperf.lab.participants import (
+    DEFAULT_NDC,
+    MSISDN,
+    MsisdnOracle,
+    Participant,
+    RangeOverlapError,
+)
 
 
 class PayeeHandler(Protocol):
     """What the switch asks of a payee DFSP (its FSPIOP inbound side)."""
 
-    async def get_party(self, id_type: str, id_value: str) -> dict[str, Any]:
-        """Party body for ``GET /parties/{type}/{id}``; FspiopError when unknown."""
+    async def get_party(self, id_type: str, id_value: str, sub_id: str | None) -> dict[str, Any]:
+        """The party of the ``PUT /parties`` callback."""
         ...
 
     async def quote(self, request: Mapping[str, Any]) -> dict[str, Any]:
-        """Quote response body (``PUT /quotes/{id}``) for a ``POST /quotes`` body."""
+        """The ``PUT /quotes`` body for a quote request; FspiopError to refuse."""
         ...
 
-    async def prepare_transfer(self, request: Mapping[str, Any]) -> str:
-        """Fulfilment for a ``POST /transfers`` body; FspiopError to reject the transfer."""
+    async def prepare(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        """The ``PUT /transfers`` body for a transfer prepare; FspiopError to refuse."""
         ...
-
-
-def format_decimal(value: Decimal) -> str:
-    """Decimal as a plain string without exponent or trailing zeros: ``1E+3`` → ``"1000"``."""
-    text = format(value.normalize(), "f")
-    return "0" if text in ("-0", "0") else text
-
-
-@dataclass(slots=True)
-class Participant:
-    """A DFSP onboarded on the switch, with its position in its one currency."""
-
-    fsp_id: str
-    currency: str
-    ndc: Decimal
-    position: Decimal = Decimal(0)
-    reserved: Decimal = Decimal(0)
-
-    def view(self) -> dict[str, Any]:
-        return {
-            "fspId": self.fsp_id,
-            "currency": self.currency,
-            "ndc": format_decimal(self.ndc),
-            "position": format_decimal(self.position),
-            "reserved": format_decimal(self.reserved),
-        }
-
-
-class MsisdnRange(NamedTuple):
-    """``count`` MSISDNs from ``start`` on, all with the width (digit count) of ``start``."""
-
-    fsp_id: str
-    start: str
-    count: int
-
-    @property
-    def first(self) -> int:
-        return int(self.start)
-
-    @property
-    def last(self) -> int:
-        return int(self.start) + self.count - 1
-
-    def label(self) -> str:
-        return f"{self.start}+{self.count}"
-
-
-class RangeOverlapError(Exception):
-    """A range that overlaps one already registered."""
-
-    def __init__(self, new: MsisdnRange, existing: MsisdnRange) -> None:
-        self.new = new
-        self.existing = existing
-        super().__init__(
-            f"range {new.label()} overlaps range {existing.label()} registered to {existing.fsp_id}"
-        )
-
-
-class MsisdnOracle:
-    """MSISDN → fspId by registered ranges; O(log n) lookups by bisecting sorted range starts.
-
-    MSISDNs of different widths never match each other: ``0256`` is not ``256``.
-    """
-
-    def __init__(self) -> None:
-        # width → (sorted starts, ranges in the same order)
-        self._by_width: dict[int, tuple[list[int], list[MsisdnRange]]] = {}
-
-    def register(self, fsp_id: str, start: str, count: int) -> bool:
-        """Register a range; True when new, False when this fsp already has exactly this range.
-
-        ValueError for a malformed range, RangeOverlapError when it overlaps any other range.
-        """
-        if not (start.isascii() and start.isdigit() and 1 <= len(start) <= MAX_MSISDN_DIGITS):
-            raise ValueError(f"start must be 1-{MAX_MSISDN_DIGITS} digits")
-        if not 1 <= count <= MAX_RANGE_COUNT:
-            raise ValueError(f"count must be 1-{MAX_RANGE_COUNT}")
-        new = MsisdnRange(fsp_id, start, count)
-        width = len(start)
-        if len(str(new.last)) > width:
-            raise ValueError(f"range {new.label()} runs past the largest {width}-digit number")
-        starts, ranges = self._by_width.setdefault(width, ([], []))
-        index = bisect.bisect_left(starts, new.first)
-        for neighbour in (index - 1, index):
-            if 0 <= neighbour < len(ranges):
-                existing = ranges[neighbour]
-                if existing.first <= new.last and new.first <= existing.last:
-                    if existing == new:
-                        return False
-                    raise RangeOverlapError(new, existing)
-        starts.insert(index, new.first)
-        ranges.insert(index, new)
-        return True
-
-    def lookup(self, msisdn: str) -> str | None:
-        """fspId owning ``msisdn``, or None."""
-        entry = self._by_width.get(len(msisdn))
-        if entry is None or not (msisdn.isascii() and msisdn.isdigit()):
-            return None
-        starts, ranges = entry
-        number = int(msisdn)
-        index = bisect.bisect_right(starts, number) - 1
-        if index >= 0 and number <= ranges[index].last:
-            return ranges[index].fsp_id
-        return None
-
-    def ranges(self, fsp_id: str | None = None) -> list[MsisdnRange]:
-        """Registered ranges (of one fsp, or all), by width then start."""
-        return [
-            r
-            for width in sorted(self._by_width)
-            for r in self._by_width[width][1]
-            if fsp_id is None or r.fsp_id == fsp_id
-        ]
-
-    def __len__(self) -> int:
-        return sum(len(ranges) for _, ranges in self._by_width.values())
 
 
 class TransferState(StrEnum):
@@ -171,52 +63,20 @@ class TransferRecord:
     payee_fsp: str
     amount: Decimal
     currency: str
-    state: TransferState
+    digest: str
+    state: TransferState = TransferState.ABORTED
     error_code: str | None = None
     completed_timestamp: str | None = None
+    fulfilment: str | None = None
 
 
-@dataclass(slots=True)
-class QuoteRecord:
-    quote_id: str
-    payer_fsp: str
-    payee_fsp: str
-    amount: str
-    currency: str
-    condition: str
+def _digest(request: Mapping[str, Any]) -> str:
+    """What central-ledger compares for a resend: a hash of the whole prepare body."""
+    return hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()
 
 
-class TransferResult(NamedTuple):
-    fulfilment: str
-    completed_timestamp: str
-
-
-@dataclass
-class Stats:
-    """Counters of what the switch did (and of requests rejected before reaching it)."""
-
-    lookups: int = 0
-    quotes: int = 0
-    transfers_committed: int = 0
-    transfers_aborted: int = 0
-    bad_requests: int = 0
-    errors_by_code: Counter[str] = field(default_factory=Counter)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "lookups": self.lookups,
-            "quotes": self.quotes,
-            "transfers_committed": self.transfers_committed,
-            "transfers_aborted": self.transfers_aborted,
-            "bad_requests": self.bad_requests,
-            "errors_by_code": dict(sorted(self.errors_by_code.items())),
-        }
-
-
-def _not_onboarded(role: str, fsp_id: str, http_status: int = 500) -> FspiopError:
-    return FspiopError(
-        errors.DESTINATION_FSP_ERROR, f"{role} {fsp_id} is not onboarded", http_status
-    )
+def _unsupported(fsp_id: str) -> FspiopError:
+    return FspiopError(errors.DESTINATION_FSP_ERROR, f"Unsupported participant '{fsp_id}'")
 
 
 class Switch:
@@ -225,13 +85,18 @@ class Switch:
     ``payees`` maps every fspId the lab serves to its payee handler; only those can be onboarded.
     """
 
-    def __init__(self, payees: Mapping[str, PayeeHandler]) -> None:
+    def __init__(
+        self,
+        payees: Mapping[str, PayeeHandler],
+        faults: FaultPlan | None = None,
+        ledger: Ledger | None = None,
+    ) -> None:
         self._payees = dict(payees)
         self._participants: dict[str, Participant] = {}
         self.oracle = MsisdnOracle()
-        self._quotes: dict[str, QuoteRecord] = {}
         self._transfers: dict[str, TransferRecord] = {}
-        self.stats = Stats()
+        self.faults = faults or FaultPlan()
+        self.ledger = ledger or Ledger()
 
     # -- admin --------------------------------------------------------------------------------
 
@@ -295,192 +160,187 @@ class Switch:
         except ValueError as exc:
             raise errors.validation_error("start", str(exc), 400) from None
 
-    def get_quote(self, quote_id: str) -> QuoteRecord | None:
-        return self._quotes.get(quote_id)
-
     def get_transfer(self, transfer_id: str) -> TransferRecord | None:
         return self._transfers.get(transfer_id)
 
-    # -- FSPIOP operations --------------------------------------------------------------------
+    # -- faults -------------------------------------------------------------------------------
 
-    def _participant_or_error(self, role: str, fsp_id: str, http_status: int = 500) -> Participant:
+    def _refuse_or_draw(self, phase: Phase, service: str) -> Draw:
+        draw = self.faults.draw(phase)
+        if draw.kind == "switch_5xx":
+            self.ledger.inject(phase, draw.kind)
+            raise Refused(503, service)
+        return draw
+
+    async def _payee_hop(self, phase: Phase, draw: Draw, reject: FspiopError) -> None:
+        """The payee's injected behaviour: never answering, answering slowly, or refusing."""
+        if draw.kind == "payee_timeout":
+            self.ledger.inject(phase, draw.kind)
+            raise NoCallback
+        if draw.slow_ms:
+            self.ledger.inject(phase, "slow")
+            await asyncio.sleep(draw.slow_ms / 1000)
+        if draw.kind == "payee_reject":
+            self.ledger.inject(phase, draw.kind)
+            raise reject
+
+    def _requester(self, fsp_id: str) -> Participant:
+        """The payer; one the switch does not know gets no callback at all."""
         participant = self._participants.get(fsp_id)
         if participant is None:
-            raise _not_onboarded(role, fsp_id, http_status)
+            raise NoCallback
         return participant
 
-    def _count_error(self, err: FspiopError) -> None:
-        self.stats.errors_by_code[err.code] += 1
+    # -- discovery: account-lookup-service ----------------------------------------------------
 
-    async def lookup_party(self, source_fsp: str, id_type: str, id_value: str) -> dict[str, Any]:
-        """Party body of whoever owns ``id_type``/``id_value``; errors carry HTTP status 404."""
-        try:
-            self._participant_or_error("requesting fsp", source_fsp, 404)
-            if id_type != MSISDN:
-                raise FspiopError(errors.PARTY_NOT_FOUND, http_status=404)
-            owner = self.oracle.lookup(id_value)
-            if owner is None or owner not in self._participants:
-                raise FspiopError(errors.PARTY_NOT_FOUND, http_status=404)
-            party = await self._payees[owner].get_party(id_type, id_value)
-        except FspiopError as err:
-            self._count_error(err)
-            raise
-        self.stats.lookups += 1
-        return party
+    async def lookup_party(
+        self, source: str, id_type: str, id_value: str, sub_id: str | None = None
+    ) -> dict[str, Any]:
+        draw = self._refuse_or_draw("discovery", "account-lookup-service")
+        self._requester(source)
+        owner = self.oracle.lookup(id_value) if id_type == MSISDN else None
+        if owner is None or owner not in self._participants:
+            raise FspiopError(errors.PARTY_NOT_FOUND)
+        if sub_id is not None:  # the oracle holds no sub-id records: the filtered list is empty
+            raise FspiopError(
+                errors.ID_NOT_FOUND,
+                "Empty oracle partyList, filtered based on callbackEndpointType",
+            )
+        await self._payee_hop("discovery", draw, FspiopError(errors.PARTY_NOT_FOUND))
+        return await self._payees[owner].get_party(id_type, id_value, sub_id)
+
+    # -- quotes: quoting-service in simple routing mode ---------------------------------------
 
     async def request_quote(
-        self, source_fsp: str, destination_fsp: str, request: Mapping[str, Any]
+        self, source: str, destination: str, request: Mapping[str, Any]
     ) -> dict[str, Any]:
-        """Route a quote request to the payee and return its quote response body."""
-        try:
-            payer = self._participant_or_error("payer fsp", source_fsp)
-            payee = self._participant_or_error("payee fsp", destination_fsp)
-            quote_id = request["quoteId"]
-            if quote_id in self._quotes:
-                raise FspiopError(errors.MODIFIED_REQUEST, f"duplicate quoteId {quote_id}")
-            payee_info = request["payee"]["partyIdInfo"]
-            if (
-                payee_info["partyIdType"] != MSISDN
-                or self.oracle.lookup(payee_info["partyIdentifier"]) != destination_fsp
-            ):
-                raise FspiopError(errors.PARTY_NOT_FOUND)
-            money = request["amount"]
-            for participant in (payer, payee):
-                if money["currency"] != participant.currency:
-                    raise errors.validation_error(
-                        "amount.currency",
-                        f"{money['currency']} is not the currency of {participant.fsp_id} "
-                        f"({participant.currency})",
-                        500,
-                    )
-            response = await self._payees[destination_fsp].quote(request)
-        except FspiopError as err:
-            self._count_error(err)
-            raise
-        self._quotes[quote_id] = QuoteRecord(
-            quote_id,
-            source_fsp,
-            destination_fsp,
-            response["transferAmount"]["amount"],
-            response["transferAmount"]["currency"],
-            response["condition"],
-        )
-        self.stats.quotes += 1
-        return response
+        draw = self._refuse_or_draw("quote", "quoting-service")
+        self._requester(source)
+        payee = self._participants.get(destination)
+        if payee is None or payee.currency != request["amount"]["currency"]:
+            raise _unsupported(destination)
+        await self._payee_hop("quote", draw, FspiopError(errors.PAYEE_REJECTED_QUOTE))
+        return await self._payees[destination].quote(request)
+
+    # -- transfers: ml-api-adapter and central-ledger -----------------------------------------
 
     async def transfer(
-        self, source_fsp: str, destination_fsp: str, request: Mapping[str, Any]
-    ) -> TransferResult:
-        """Prepare, have the payee fulfil, check the fulfilment and commit; or abort.
-
-        Reservations are released on every failure; a duplicate transferId changes nothing.
-        """
-        try:
-            return await self._transfer(source_fsp, destination_fsp, request)
-        except FspiopError as err:
-            self._count_error(err)
-            raise
-
-    async def _transfer(
-        self, source_fsp: str, destination_fsp: str, request: Mapping[str, Any]
-    ) -> TransferResult:
-        payer = self._participant_or_error("payer fsp", source_fsp)
-        payee = self._participant_or_error("payee fsp", destination_fsp)
-        transfer_id = request["transferId"]
-        if transfer_id in self._transfers:
-            raise FspiopError(errors.MODIFIED_REQUEST, f"duplicate transferId {transfer_id}")
+        self, source: str, destination: str, request: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """Prepare, have the payee fulfil, check the fulfilment and commit; or abort."""
+        draw = self._refuse_or_draw("transfer", "ml-api-adapter")
+        payer = self._requester(source)
+        transfer_id = str(request["transferId"])
+        digest = _digest(request)
+        existing = self._transfers.get(transfer_id)
+        if existing is not None:
+            return self._resend(existing, digest)
         money = request["amount"]
-        try:
-            amount = Decimal(money["amount"])
-        except (TypeError, ArithmeticError):
-            amount = Decimal("NaN")
-        if not amount.is_finite() or amount <= 0:
-            raise errors.validation_error("amount.amount", "not a positive decimal number", 500)
+        amount = Decimal(str(money["amount"]))
+        payee_fsp = str(request["payeeFsp"])
         record = TransferRecord(
-            transfer_id,
-            payer.fsp_id,
-            payee.fsp_id,
-            amount,
-            money["currency"],
-            TransferState.ABORTED,
+            transfer_id, str(request["payerFsp"]), payee_fsp, amount, str(money["currency"]), digest
         )
         self._transfers[transfer_id] = record
         try:
-            self._check_transfer(payer, payee, request, amount)
+            self._validate_prepare(source, request, record)
+            if payer.position + payer.reserved + amount > payer.ndc:
+                raise FspiopError(errors.PAYER_LIMIT_ERROR)
         except FspiopError as err:
-            self._abort(record, err)
+            self._abort(record, err.code)
             raise
         payer.reserved += amount
         record.state = TransferState.RESERVED
         try:
-            fulfilment = await self._fulfil(payee.fsp_id, request)
+            await self._payee_hop("transfer", draw, FspiopError(errors.PAYEE_FSP_REJECTED_TXN))
+            body = await self._prepare_at(payee_fsp, request)
+            if not self._fulfils(body.get("fulfilment"), str(request["condition"])):
+                raise FspiopError(errors.VALIDATION_ERROR, "invalid fulfilment")
+        except NoCallback:
+            self._expire_at(record, str(request["expiration"]))
+            raise
         except FspiopError as err:
             payer.reserved -= amount
-            self._abort(record, err)
+            self._abort(record, err.code)
             raise
         payer.reserved -= amount
         payer.position += amount
-        payee.position -= amount
+        self._participants[payee_fsp].position -= amount
         record.state = TransferState.COMMITTED
-        record.completed_timestamp = now_iso()
-        self.stats.transfers_committed += 1
-        return TransferResult(fulfilment, record.completed_timestamp)
+        record.completed_timestamp = str(body.get("completedTimestamp") or now_iso())
+        record.fulfilment = str(body["fulfilment"])
+        return body
 
-    def _check_transfer(
-        self,
-        payer: Participant,
-        payee: Participant,
-        request: Mapping[str, Any],
-        amount: Decimal,
-    ) -> None:
-        if request["payerFsp"] != payer.fsp_id:
-            raise errors.validation_error("payerFsp", f"must be {payer.fsp_id}", 500)
-        if request["payeeFsp"] != payee.fsp_id:
-            raise errors.validation_error("payeeFsp", f"must be {payee.fsp_id}", 500)
-        currency = request["amount"]["currency"]
-        for participant in (payer, payee):
-            if currency != participant.currency:
-                raise errors.validation_error(
-                    "amount.currency",
-                    f"{currency} is not the currency of {participant.fsp_id} "
-                    f"({participant.currency})",
-                    500,
-                )
+    async def _prepare_at(self, payee_fsp: str, request: Mapping[str, Any]) -> dict[str, Any]:
         try:
-            expiration = parse_iso(request["expiration"])
-        except (TypeError, ValueError):
-            raise errors.validation_error("expiration", "not an ISO 8601 timestamp", 500) from None
-        if expiration <= datetime.now(UTC):
-            raise FspiopError(errors.TRANSFER_EXPIRED, f"expired at {request['expiration']}")
-        if payer.position + payer.reserved + amount > payer.ndc:
-            raise FspiopError(
-                errors.PAYER_INSUFFICIENT_LIQUIDITY,
-                f"{payer.fsp_id} position {format_decimal(payer.position)} + reserved "
-                f"{format_decimal(payer.reserved)} + {format_decimal(amount)} exceeds "
-                f"its net debit cap {format_decimal(payer.ndc)}",
-            )
-
-    async def _fulfil(self, payee_fsp: str, request: Mapping[str, Any]) -> str:
-        try:
-            fulfilment = await self._payees[payee_fsp].prepare_transfer(request)
-        except FspiopError:
+            return await self._payees[payee_fsp].prepare(request)
+        except (FspiopError, NoCallback):
             raise
         except Exception as exc:  # a payee that breaks must not leave a reservation behind
-            raise FspiopError(
-                errors.GENERIC_PAYEE_ERROR, f"{payee_fsp} failed: {type(exc).__name__}"
-            ) from exc
-        try:
-            valid = ilp.condition_for(fulfilment) == request["condition"]
-        except (ilp.IlpError, TypeError):
-            valid = False
-        if not valid:
-            raise errors.validation_error(
-                "fulfilment", f"the fulfilment from {payee_fsp} does not match the condition", 500
-            )
-        return fulfilment
+            raise FspiopError(errors.INTERNAL_ERROR) from exc
 
-    def _abort(self, record: TransferRecord, err: FspiopError) -> None:
+    def _validate_prepare(
+        self, source: str, request: Mapping[str, Any], record: TransferRecord
+    ) -> None:
+        """central-ledger's validatePrepare: the first reason found is the 3100's description."""
+
+        def reason(text: str) -> FspiopError:
+            return FspiopError(errors.VALIDATION_ERROR, text)
+
+        if record.payer_fsp != source:
+            raise reason("FSPIOP-Source header should match Payer")
+        for fsp_id in (record.payer_fsp, record.payee_fsp):
+            if fsp_id not in self._participants:
+                raise reason(f"Participant {fsp_id} not found")
+        if not ilp.is_valid_condition_string(request.get("condition")):
+            raise reason("Condition validation failed")
+        expiration = parse_iso(str(request["expiration"]))
+        if expiration < datetime.now(UTC):
+            stamp = expiration.astimezone(UTC).isoformat(timespec="milliseconds")
+            raise reason(f"Expiration date {stamp.replace('+00:00', 'Z')} is already in the past")
+        if record.payer_fsp == record.payee_fsp:
+            raise reason(
+                "Payer FSP and Payee FSP should be different, unless on-us tranfers are "
+                "allowed by the Scheme"
+            )
+        for fsp_id in (record.payer_fsp, record.payee_fsp):
+            if self._participants[fsp_id].currency != record.currency:
+                raise reason(f"Participant {fsp_id} {record.currency} account not found")
+
+    @staticmethod
+    def _fulfils(fulfilment: Any, condition: str) -> bool:
+        try:
+            return ilp.condition_for(str(fulfilment)) == condition
+        except ilp.IlpError:
+            return False
+
+    def _resend(self, record: TransferRecord, digest: str) -> dict[str, Any]:
+        """A prepare with a known transferId: the same one gets the final state again."""
+        if digest != record.digest:
+            raise FspiopError(errors.MODIFIED_REQUEST)
+        if record.state == TransferState.RESERVED:
+            raise NoCallback  # still in progress: central-ledger ignores the resend
+        body: dict[str, Any] = {
+            "completedTimestamp": record.completed_timestamp,
+            "transferState": str(record.state),
+        }
+        if record.fulfilment:
+            body["fulfilment"] = record.fulfilment
+        return body
+
+    def _abort(self, record: TransferRecord, code: str) -> None:
         record.state = TransferState.ABORTED
-        record.error_code = err.code
+        record.error_code = code
         record.completed_timestamp = now_iso()
-        self.stats.transfers_aborted += 1
+
+    def _expire_at(self, record: TransferRecord, expiration: str) -> None:
+        """A reservation the payee never answered is released when the transfer expires."""
+        delay = max(0.0, (parse_iso(expiration) - datetime.now(UTC)).total_seconds())
+
+        def expire() -> None:
+            if record.state == TransferState.RESERVED:
+                payer = self._participants[record.payer_fsp]
+                payer.reserved -= record.amount
+                self._abort(record, errors.TRANSFER_EXPIRED)
+
+        asyncio.get_running_loop().call_later(delay, expire)

@@ -1,20 +1,13 @@
-"""Cheap request-body checks that fail with FSPIOP 3100 naming the field (HTTP 400)."""
+"""Checks of the admin API's request bodies; each fails with FSPIOP 3100 naming the field (HTTP 400)."""
 
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 from typing import Any
 
-from mlperf.lab import ilp
 from mlperf.lab.errors import validation_error
 
-# Mojaloop API v1.1 Amount and Currency patterns.
-AMOUNT_RE = re.compile(r"(0|[1-9][0-9]{0,17})(\.[0-9]{0,3}[1-9])?")
 CURRENCY_RE = re.compile(r"[A-Z]{3}")
-FSP_ID_RE = re.compile(r"[^\s/]{1,32}")
-ILP_PACKET_RE = re.compile(r"[A-Za-z0-9_-]+={0,2}")
-MAX_ILP_PACKET = 32768
 
 JsonObject = dict[str, Any]
 
@@ -60,31 +53,3 @@ def string(
     if pattern is not None and pattern.fullmatch(value) is None:
         raise validation_error(name, what or f"must match {pattern.pattern}")
     return value
-
-
-def money(parent: JsonObject, key: str, path: str) -> JsonObject:
-    """A Mojaloop Money object ``{currency, amount}`` with a positive amount that fits ILP."""
-    value = child(parent, key, path)
-    name = join(path, key)
-    currency = string(value, "currency", name, pattern=CURRENCY_RE, what="must be 3 capitals")
-    amount = string(
-        value, "amount", name, pattern=AMOUNT_RE, what="must be a Mojaloop amount such as 100.25"
-    )
-    if Decimal(amount) == 0:
-        raise validation_error(f"{name}.amount", "must be greater than 0")
-    try:
-        ilp.amount_to_units(amount, currency)
-    except ilp.IlpError as exc:
-        raise validation_error(f"{name}.amount", str(exc)) from None
-    return value
-
-
-def party_id_info(parent: JsonObject, key: str, path: str) -> JsonObject:
-    """``parent[key].partyIdInfo`` with partyIdType and partyIdentifier (fspId optional)."""
-    party = child(parent, key, path)
-    info = child(party, "partyIdInfo", join(path, key))
-    name = join(join(path, key), "partyIdInfo")
-    string(info, "partyIdType", name)
-    string(info, "partyIdentifier", name)
-    string(info, "fspId", name, pattern=FSP_ID_RE, what="must be an fspId", optional=True)
-    return info

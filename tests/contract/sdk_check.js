@@ -69,6 +69,9 @@ const STATE_FIELDS = {
     'post /simpleTransfers': 'requestSimpleTransfersInformationState',
 };
 
+// Async2SyncModel.js (mapCurrentState): the states an async-to-sync answer can be in.
+const CURRENT_STATE = { type: 'string', enum: ['WAITING_FOR_ACTION', 'COMPLETED', 'ERROR_OCCURRED'] };
+
 // handlers.js (getPartiesByTypeAndId) answers 404 with the model's own response when it holds
 // errorInformation, not through handleError; PartiesModel.js (reformatMessage) and
 // Async2SyncModel.js (getResponse) make that {errorInformation, currentState}.
@@ -76,9 +79,41 @@ const PARTIES_404 = {
     type: 'object',
     required: ['errorInformation', 'currentState'],
     properties: {
-        currentState: { type: 'string', enum: ['WAITING_FOR_ACTION', 'COMPLETED', 'ERROR_OCCURRED'] },
+        currentState: CURRENT_STATE,
     },
 };
+
+// An error callback completes the async-to-sync models as a success does, and handlers.js
+// answers 200 with the model's response, a shape the spec's 200 schemas do not allow:
+// - quotes: InboundServer/handlers.js (putQuotesByIdError) publishes the callback's body alone,
+//   which QuotesModel.js (reformatMessage) wraps as {quotes: {errorInformation}};
+// - transfers: putTransfersByIdError publishes {body, headers}, which TransfersModel.js wraps as
+//   {transfer: {body: {errorInformation}, headers}}.
+function errorCallback200(pattern, errorInformation) {
+    const error = {
+        type: 'object',
+        required: ['errorInformation'],
+        additionalProperties: false,
+        properties: { errorInformation },
+    };
+    const wrapped = pattern === '/quotes'
+        ? { quotes: error }
+        : {
+            transfer: {
+                type: 'object',
+                required: ['body', 'headers'],
+                additionalProperties: false,
+                properties: { body: error, headers: { type: 'object' } },
+            },
+        };
+    const [field] = Object.keys(wrapped);
+    return {
+        type: 'object',
+        required: [field, 'currentState'],
+        additionalProperties: false,
+        properties: { ...wrapped, currentState: CURRENT_STATE },
+    };
+}
 
 let spec; // {paths: [{pattern, regex, params, operations: {method: operation}}]}, loaded once
 const requestValidators = new Map();
@@ -91,6 +126,7 @@ async function loadSpec() {
     const apiDoc = await jsrp.dereference(yaml.load(fs.readFileSync(SPEC_FILE, 'utf8')));
     const paramPattern = /\{[^{}]+\}/g;
     spec = {
+        errorInformation: apiDoc.components.schemas.ErrorInformation,
         paths: Object.entries(apiDoc.paths).map(([pattern, pathItem]) => ({
             pattern,
             regex: new RegExp(`^${pattern.replace(paramPattern, '([^{}/]+)')}$`),
@@ -215,6 +251,10 @@ function responseSchema(entry, method, status) {
     }
     const content = declared.content && declared.content['application/json'];
     const base = content ? content.schema : {};
+    if (status === '200' && (entry.pattern === '/quotes' || entry.pattern === '/simpleTransfers')) {
+        const callback = errorCallback200(entry.pattern, spec.errorInformation);
+        return { schema: { anyOf: [base, callback] }, against: 'spec|errorCallback' };
+    }
     return derived ? { schema: { allOf: [base, derived] }, against: `spec+${against}` } : { schema: base, against: 'spec' };
 }
 

@@ -6,6 +6,7 @@ Test functions are synchronous and drive their scenario with ``asyncio.run``.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -17,13 +18,18 @@ import pytest
 
 from mlperf.lab import Lab, LabConfig, Latency, RunningLab, start_lab
 from mlperf.lab.config import DfspConfig
+from mlperf.lab.faults import Faults
 
 PAYER, PAYEE, SPARE = "fsp201", "fsp202", "fsp203"
 PAYER_START, PAYEE_START = "25620100000", "25620200000"
 
 
 def lab_config(
-    fsp_ids: Sequence[str] = (PAYER, PAYEE, SPARE), latency: Latency | None = None
+    fsp_ids: Sequence[str] = (PAYER, PAYEE, SPARE),
+    latency: Latency | None = None,
+    *,
+    timeout_s: float = 0.3,
+    faults: Faults | None = None,
 ) -> LabConfig:
     return LabConfig(
         host="127.0.0.1",
@@ -31,7 +37,17 @@ def lab_config(
         dfsps=tuple(DfspConfig(fsp_id, 0) for fsp_id in fsp_ids),
         config_hash="test-hash",
         latency=latency or Latency(),
+        timeout_s=timeout_s,
+        faults=faults or Faults(),
     )
+
+
+@dataclass
+class Quote:
+    """A successful quote: what the payer asked (``quotesPostRequest``) and the quote body."""
+
+    request: dict[str, Any]
+    body: dict[str, Any]
 
 
 @dataclass
@@ -45,15 +61,27 @@ class LabClient:
     def lab(self) -> Lab:
         return self.running.lab
 
-    async def _call(self, method: str, url: str, body: Any = None, raw: str | None = None) -> Any:
+    async def _call(
+        self,
+        method: str,
+        url: str,
+        body: Any = None,
+        raw: str | None = None,
+        content_type: str = "application/json",
+    ) -> Any:
         kwargs: dict[str, Any] = {}
         if raw is not None:
-            kwargs["data"] = raw
-            kwargs["headers"] = {"Content-Type": "application/json"}
+            kwargs["data"] = raw.encode()
+            if content_type:
+                kwargs["headers"] = {"Content-Type": content_type}
         elif body is not None:
             kwargs["json"] = body
         async with self.session.request(method, url, **kwargs) as resp:
-            return resp.status, await resp.json(content_type=None)
+            text = await resp.text()
+            try:
+                return resp.status, json.loads(text)
+            except ValueError:
+                return resp.status, text
 
     async def admin(
         self, method: str, path: str, body: Any = None, raw: str | None = None
@@ -61,9 +89,16 @@ class LabClient:
         return await self._call(method, self.running.admin_url + path, body, raw)
 
     async def outbound(
-        self, fsp_id: str, method: str, path: str, body: Any = None, raw: str | None = None
+        self,
+        fsp_id: str,
+        method: str,
+        path: str,
+        body: Any = None,
+        raw: str | None = None,
+        content_type: str = "application/json",
     ) -> tuple[int, Any]:
-        return await self._call(method, self.running.outbound_url(fsp_id) + path, body, raw)
+        url = self.running.outbound_url(fsp_id) + path
+        return await self._call(method, url, body, raw, content_type)
 
     async def onboard(self, fsp_id: str, ndc: str = "1000000", currency: str = "XXX") -> None:
         status, body = await self.admin(
@@ -84,13 +119,17 @@ class LabClient:
 
     async def quote(
         self, amount: str = "10.5", payee_msisdn: str = "25620200005", payer: str = PAYER
-    ) -> dict[str, Any]:
-        """A successful quote's body."""
-        status, body = await self.outbound(
-            payer, "POST", "/quotes", quote_request(payee_msisdn, amount, payer=payer)
-        )
-        assert status == 200, body
-        return body["quotes"]["body"]
+    ) -> Quote:
+        """A successful quote."""
+        request = quote_request(payee_msisdn, amount, payer=payer)
+        status, body = await self.outbound(payer, "POST", "/quotes", request)
+        assert status == 200 and "body" in body["quotes"], body
+        return Quote(request["quotesPostRequest"], body["quotes"]["body"])
+
+    async def ledger(self) -> dict[str, Any]:
+        status, body = await self.admin("GET", "/admin/ledger")
+        assert status == 200
+        return body["phases"]
 
 
 def quote_request(
@@ -132,23 +171,25 @@ def quote_request(
 
 
 def transfer_request(
-    quote: dict[str, Any],
+    quote: Quote,
     *,
     payer: str = PAYER,
     payee: str = PAYEE,
     transfer_id: str | None = None,
     condition: str | None = None,
 ) -> dict[str, Any]:
+    """The transfer of a quote; its transferId is the quote's transactionId unless given."""
+    terms = quote.body
     return {
         "fspId": payee,
         "transfersPostRequest": {
-            "transferId": transfer_id or str(uuid.uuid4()),
+            "transferId": transfer_id or quote.request["transactionId"],
             "payeeFsp": payee,
             "payerFsp": payer,
-            "amount": quote["transferAmount"],
-            "ilpPacket": quote["ilpPacket"],
-            "condition": condition or quote["condition"],
-            "expiration": quote["expiration"],
+            "amount": terms["transferAmount"],
+            "ilpPacket": terms["ilpPacket"],
+            "condition": condition or terms["condition"],
+            "expiration": terms["expiration"],
         },
     }
 
@@ -160,9 +201,16 @@ async def running_lab(
     latency: Latency | None = None,
     onboard: bool = True,
     ndc: str = "1000000",
+    timeout_s: float = 0.3,
+    faults: Faults | None = None,
+    lab: Lab | None = None,
 ) -> AsyncIterator[LabClient]:
-    """A lab on ephemeral ports; with ``onboard``, PAYER and PAYEE are onboarded with a range each."""
-    running = await start_lab(lab_config(fsp_ids, latency))
+    """A lab on ephemeral ports; with ``onboard``, PAYER and PAYEE are onboarded with a range each.
+
+    ``timeout_s`` is the payer SDK's request processing timeout (short, for tests).
+    """
+    config = lab_config(fsp_ids, latency, timeout_s=timeout_s, faults=faults)
+    running = await start_lab(config, lab)
     try:
         async with aiohttp.ClientSession() as session:
             client = LabClient(running, session)

@@ -162,24 +162,30 @@ def test_msisdn_range_validation(lab_env: Any, body: dict[str, Any], description
     assert response == validation(f"Generic validation error - {description}")
 
 
-def test_stats_count_what_happened(lab_env: Any) -> None:
-    async def scenario() -> None:
+def test_the_ledger_counts_every_answer_by_phase(lab_env: Any) -> None:
+    async def scenario() -> dict[str, Any]:
         async with lab_env() as lab:
             assert (await lab.outbound(PAYER, "GET", "/parties/MSISDN/25620200001"))[0] == 200
             assert (await lab.outbound(PAYER, "GET", "/parties/MSISDN/99999999999"))[0] == 404
             await lab.quote()
-            assert (await lab.outbound(PAYER, "POST", "/quotes", raw="nope"))[0] == 400
-            status, stats = await lab.admin("GET", "/admin/stats")
+            assert (await lab.outbound(PAYER, "POST", "/quotes", {}))[0] == 400
+            assert (await lab.outbound(PAYER, "POST", "/quotes", raw="nope"))[0] == 404
+            assert (await lab.outbound(PAYER, "GET", "/nowhere"))[0] == 400  # no phase
+            status, ledger = await lab.admin("GET", "/admin/ledger")
         assert status == 200
-        assert stats == {
-            "lookups": 1,
-            "quotes": 1,
-            "transfers_committed": 0,
-            "transfers_aborted": 0,
-            "bad_requests": 1,
-            "errors_by_code": {"3204": 1},
-            "participants": 2,
-            "msisdn_ranges": 2,
-        }
+        return ledger
 
-    asyncio.run(scenario())
+    ledger = asyncio.run(scenario())
+    assert ledger == {
+        "in_flight": 0,
+        "phases": {
+            "discovery": {"ok": 1, "failed": 1, "outcomes": {"3204": 1, "ok": 1}, "injected": {}},
+            "quote": {
+                "ok": 1,
+                "failed": 2,
+                "outcomes": {"invalid request": 1, "ok": 1, "unparsable body": 1},
+                "injected": {},
+            },
+            "transfer": {"ok": 0, "failed": 0, "outcomes": {}, "injected": {}},
+        },
+    }
