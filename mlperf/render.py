@@ -34,6 +34,8 @@ def lab_config(scenario: Scenario) -> dict[str, Any]:
         "host": scenario.local.host,
         "admin_port": scenario.local.base_port,
         "latency_ms": dict(scenario.local.latency_ms),
+        "timeout_s": scenario.local.sdk_timeout_s,
+        "faults": scenario.local.faults,
         "dfsps": [
             {"fsp_id": dfsp.id, "port": scenario.local.base_port + n}
             for n, dfsp in enumerate(scenario.dfsps, start=1)

@@ -265,3 +265,26 @@ def test_scenario_yaml_unknown_key(checkout: Project) -> None:
         UserError, match=r"scenario.yaml: extend: unknown key \(allowed: description, extends\)"
     ):
         load_scenario(checkout, "s")
+
+
+LOCAL = "performance-tests/results/s/overrides/local.yaml"
+NO_FAULTS = {"switch_5xx": 0, "payee_timeout": 0, "payee_reject": 0, "slow_share": 0, "slow_ms": 0}
+
+
+def test_fault_shares_of_a_phase_cannot_exceed_all_requests(checkout: Project) -> None:
+    quote = {**NO_FAULTS, "switch_5xx": 0.6, "payee_reject": 0.5}
+    faults = {"seed": 1, "discovery": NO_FAULTS, "quote": quote, "transfer": NO_FAULTS}
+    assert only_error(checkout, {"local": {"faults": faults}}) == (
+        f"lab faults | {LOCAL}: faults.quote | "
+        "switch_5xx + payee_timeout + payee_reject add up to 1.1, more than all requests"
+    )
+
+
+def test_payee_timeouts_past_k6s_own_timeout_are_a_warning(checkout: Project) -> None:
+    transfer = {**NO_FAULTS, "payee_timeout": 0.01}
+    faults = {"seed": 1, "discovery": NO_FAULTS, "quote": NO_FAULTS, "transfer": transfer}
+    warnings = findings(checkout, {"local": {"faults": faults, "sdk_timeout_s": 30}}, "warning")
+    assert [w for w in warnings if w.startswith("lab timeout")] == [
+        f"lab timeout | {LOCAL}: sdk_timeout_s | payee timeouts (transfer) answer after 30 s, but "
+        "k6 gives up after http_timeout_s 30 s: k6 will see its own timeouts, not the SDK's 500"
+    ]

@@ -135,6 +135,7 @@ def test_crossed_thresholds_exit_1_and_still_keep_the_run(
     assert [(c["name"], c["ok"]) for c in summary["verdict"]["checks"]] == [
         ("thresholds", False),
         ("dropped_iterations", True),
+        ("validity_gate", True),
     ]
 
 

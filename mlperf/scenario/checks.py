@@ -470,3 +470,7 @@ def _resources(config: Config) -> Iterator[Result]:
             fits.append(f"{what} {cpu:g}/{have_cpu:g} vCPU")
     if len(fits) == len(demands):
         yield _ok("resources fit", "infrastructure", ("node_groups",), "; ".join(fits))
+
+
+# The local component's checks live in their own module; importing it registers them.
+from mlperf.scenario import local_checks  # noqa: E402, F401

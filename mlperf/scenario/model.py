@@ -94,6 +94,8 @@ class LocalSettings:
     base_port: int
     latency_ms: Mapping[str, float]
     startup_timeout_s: float
+    sdk_timeout_s: float
+    faults: Mapping[str, Any]  # the lab validates and types it (mlperf/lab/config.py)
 
 
 @dataclass(frozen=True)
@@ -166,6 +168,8 @@ def build(
             base_port=local["base_port"],
             latency_ms=dict(local["latency_ms"]),
             startup_timeout_s=local["startup_timeout_s"],
+            sdk_timeout_s=local["sdk_timeout_s"],
+            faults=local["faults"],
         ),
         config=config,
         sources=sources,

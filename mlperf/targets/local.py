@@ -19,12 +19,12 @@ from typing import Any, TextIO
 from mlperf import k6, render, seed
 from mlperf.errors import UserError
 from mlperf.fsutil import read_json, write_json_atomic
-from mlperf.results import record
+from mlperf.results import record, verdict
 from mlperf.results.runs import RunFolder, list_runs
 from mlperf.runner import Command, HttpCall
 from mlperf.scenario.model import Scenario
 from mlperf.smoke import dig
-from mlperf.targets import local_lab
+from mlperf.targets import local_gate, local_lab
 from mlperf.targets.base import StageContext
 
 LAB_CONFIG = "lab.json"
@@ -302,6 +302,8 @@ def _run_k6(
         f"test: k6 {k6_version}, {load.tps:g} TPS for {load.duration_s:g} s "
         f"({load.transactions} transactions){split}, scenario {ctx.scenario.name}"
     )
+    admin_url = _admin_url(ctx)
+    ledger_before = local_gate.read_ledger(ctx.runner, admin_url)
     with contextlib.ExitStack() as stack:
         progress = K6Progress(ctx.echo, "runner 1: " if len(commands) > 1 else "")
         sinks = []
@@ -332,6 +334,12 @@ def _run_k6(
     summary = record.build_summary(
         ctx.scenario, ctx.target, figures, k6_version, started, datetime.now(UTC), ctx.project.root
     )
+    # Every answer of the run must be in the ledger: wait out the SDK timeout at most.
+    wait_s = ctx.scenario.local.sdk_timeout_s + 5
+    ledger_after = local_gate.settled_ledger(ctx.runner, admin_url, wait_s)
+    block, check = local_gate.gate(figures, local_gate.during(ledger_before, ledger_after))
+    summary["validity_gate"] = block
+    verdict.add_check(summary, check)
     return record.publish(folder, summary, ctx.echo, ctx.project.relative)
 
 
