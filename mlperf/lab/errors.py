@@ -25,7 +25,6 @@ ERROR_TEXTS: dict[str, str] = {
     "3201": "Destination FSP Error",
     "3204": "Party not found",
     "3303": "Transfer expired",
-    "4001": "Payer FSP insufficient liquidity",
     "4200": "Payer limit error",
     "5101": "Payee rejected quote",
     "5105": "Payee FSP rejected transaction",

@@ -264,7 +264,13 @@ def test(ctx: StageContext) -> Path | None:
     if ctx.dry_run:
         run_dir = ctx.project.runs_dir(ctx.scenario.name) / "<run-id>"
         commands = k6_commands(ctx, binary, config, run_dir, timeout_s)
+        ledger = f"GET {_admin_url(ctx)}/admin/ledger"
+        ctx.echo(f"[dry-run] {ledger}: the lab's ledger before k6 starts")
         ctx.runner.run_many(commands, [ctx.echo] * len(commands))
+        ctx.echo(
+            f"[dry-run] {ledger} once nothing is in flight: the validity gate compares k6's "
+            "counts with what the lab answered"
+        )
         return None
     answer = _require_deployed(ctx, "test")
     seeded = ctx.state.get("seeded")

