@@ -29,7 +29,7 @@ from aiohttp.typedefs import Middleware
 from mlperf.lab import sdk_validator
 from mlperf.lab.config import Latency
 from mlperf.lab.errors import FspiopError, NoCallback, Refused
-from mlperf.lab.ledger import OK, Ledger
+from mlperf.lab.ledger import OK
 from mlperf.lab.switch import Switch
 
 PREFIX = "/sim/{fsp_id}/outbound"
@@ -75,13 +75,12 @@ class Outbound:
         *,
         latency: Latency | None = None,
         timeout_s: float = 30.0,
-        ledger: Ledger | None = None,
     ) -> None:
         self.fsp_id = fsp_id
         self.switch = switch
         self.latency = latency or Latency()
         self.timeout_s = timeout_s
-        self.ledger = ledger or switch.ledger
+        self.ledger = switch.ledger
         self.prefix = PREFIX.format(fsp_id=fsp_id)
 
     async def handle(self, request: web.Request) -> web.StreamResponse:

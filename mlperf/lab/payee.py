@@ -86,6 +86,7 @@ class Payee:
         response: dict[str, Any] = {
             "transferAmount": {"amount": money["amount"], "currency": money["currency"]},
             "expiration": now_iso(self.quote_expiry_s),
+            # Filled in below; placed here because the SDK's key order is the callback's.
             "ilpPacket": None,
             "condition": None,
             "payeeFspFee": fee,

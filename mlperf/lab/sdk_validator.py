@@ -77,9 +77,17 @@ def _matcher(path: str) -> tuple[re.Pattern[str], tuple[str, ...]]:
     return re.compile(f"^{pattern}$"), tuple(_PARAM.findall(path))
 
 
+@dataclass(frozen=True)
+class Spec:
+    """The spec's paths in its order (matcher, template, methods) and the operations served."""
+
+    paths: tuple[tuple[re.Pattern[str], str, tuple[str, ...]], ...]
+    operations: dict[tuple[str, str], Operation]
+
+
 @cache
-def spec() -> tuple[dict[str, list[str]], dict[tuple[str, str], Operation]]:
-    """Every path of the outbound spec with its methods, and the operations the lab serves."""
+def spec() -> Spec:
+    """The outbound spec, read and compiled once."""
     data = json.loads(resources.files("mlperf.lab").joinpath(SCHEMAS).read_text("utf-8"))
     operations = {}
     for entry in data["operations"]:
@@ -93,13 +101,17 @@ def spec() -> tuple[dict[str, list[str]], dict[tuple[str, str], Operation]]:
             entry.get("body"),
         )
         operations[(operation.method, operation.path)] = operation
-    return data["paths"], operations
+    paths = tuple(
+        (_matcher(template)[0], template, tuple(methods))
+        for template, methods in data["paths"].items()
+    )
+    return Spec(paths, operations)
 
 
-def match_path(path: str) -> tuple[str, list[str]] | None:
+def match_path(path: str) -> tuple[str, tuple[str, ...]] | None:
     """(spec path, methods) of the first spec path ``path`` matches, as the SDK scans them."""
-    for template, methods in spec()[0].items():
-        if _matcher(template)[0].match(path):
+    for matcher, template, methods in spec().paths:
+        if matcher.match(path):
             return template, methods
     return None
 
@@ -135,7 +147,7 @@ def validate(method: str, path: str, content_type: str | None, raw: bytes) -> Re
     template, methods = found
     if method not in methods:
         raise Invalid(f"Method {method} not supported for path {path}")
-    operation = spec()[1].get((method, template))
+    operation = spec().operations.get((method, template))
     if operation is None:
         raise LookupError(f"{method} {template}")
     values = operation.matcher.match(path).groups()  # type: ignore[union-attr]

@@ -100,10 +100,6 @@ class Switch:
 
     # -- admin --------------------------------------------------------------------------------
 
-    @property
-    def served_fsp_ids(self) -> list[str]:
-        return list(self._payees)
-
     def upsert_participant(
         self, fsp_id: str, currency: str, ndc: Decimal | None = None
     ) -> tuple[Participant, str]:

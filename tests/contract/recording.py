@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-import urllib.request
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +19,7 @@ from aiohttp import web
 
 from mlperf.lab import Lab, LabConfig, RunningLab, start_lab
 from mlperf.lab.config import DfspConfig
+from mlperf.runner import HttpCall, send_json
 
 OUTBOUND = "/outbound"
 
@@ -107,15 +107,9 @@ class LabThread:
 
     def admin(self, method: str, path: str, body: Any = None) -> Any:
         assert self.running is not None
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(
-            self.running.admin_url + path,
-            data=data,
-            method=method,
-            headers={"Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return json.loads(response.read())
+        response = send_json(HttpCall(method, self.running.admin_url + path, body, timeout_s=10))
+        assert response.status in (200, 201), response.body
+        return response.body
 
 
 # -- cases ------------------------------------------------------------------------------------
