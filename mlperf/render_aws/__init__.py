@@ -17,6 +17,7 @@ from mlperf.render_aws.backend import BACKEND_TOPICS
 from mlperf.render_aws.bind import bind_addresses
 from mlperf.render_aws.k6 import K6_CHART, k6_env
 from mlperf.render_aws.mojaloop import MOJALOOP_SERVICE_VALUES
+from mlperf.render_aws.patches import post_install
 from mlperf.render_aws.releases import helm_releases, helm_values
 from mlperf.render_aws.terraform import terraform_vars
 from mlperf.render_aws.topology import (
@@ -47,6 +48,7 @@ __all__ = [
     "helm_releases",
     "helm_values",
     "k6_env",
+    "post_install",
     "render_all",
     "terraform_vars",
 ]
@@ -61,5 +63,6 @@ def render_all(scenario: Scenario) -> dict[str, Any]:
     for release, values in helm_values(scenario).items():
         files[f"helm/{release}.values.yaml"] = values
     files["helm/releases.json"] = helm_releases(scenario)
+    files["helm/post-install.json"] = post_install(scenario)
     files["k6.env.json"] = k6_env(scenario)
     return files

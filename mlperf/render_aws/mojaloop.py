@@ -92,3 +92,8 @@ def values(scenario: Scenario) -> dict[str, Any]:
     # Not chart values: settings the deploy stage applies itself (JWS keys, mTLS at the edge).
     values["mlperf"] = {"jws": mojaloop["jws"]["enabled"], "mtls": mojaloop["mtls"]["enabled"]}
     return values
+
+
+def post_install(scenario: Scenario) -> list[dict[str, Any]]:
+    """Deployment patches for what the umbrella chart's templates do not read."""
+    return []

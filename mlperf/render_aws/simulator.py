@@ -53,3 +53,8 @@ def values(scenario: Scenario, dfsp_id: str) -> dict[str, Any]:
             "switch_endpoint": None,
         },
     }
+
+
+def post_install(scenario: Scenario, dfsp_id: str) -> list[dict[str, Any]]:
+    """Deployment patches for what the simulator chart cannot scale or size on its own."""
+    return []

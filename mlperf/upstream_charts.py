@@ -1,0 +1,66 @@
+"""Where the real upstream charts are on this machine, for the values check and contract tests.
+
+The charts are test data beside the project (by default `../shared/charts` next to the checkout;
+`MLPERF_CHARTS` names another folder), never part of it. Each AWS release maps to the folder of
+its chart; where only a different version than the pinned one is available, `Upstream.closest`
+says which, so that a check can say what it compared against.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+ENV = "MLPERF_CHARTS"
+
+
+@dataclass(frozen=True)
+class Upstream:
+    """One chart as found on disk: its folder and, when not the pinned version, which it is."""
+
+    chart_dir: Path
+    version: str
+    closest: str | None = None  # e.g. "16.0.0 stands in for the pinned 17.1.0"
+
+
+# release (or release prefix) → (folder under the charts root, chart version there, pinned by us)
+_FOLDERS: dict[str, tuple[str, str]] = {
+    "backend": ("example-mojaloop-backend-17.2.0-closest/example-mojaloop-backend", "17.2.0"),
+    "mojaloop": ("mojaloop-16.0.0-closest/mojaloop", "16.0.0"),
+    "simulator-": ("mojaloop-simulator-15.x-closest/mojaloop-simulator", "15.x (SDK v24.6.2)"),
+    "monitoring": ("kube-prometheus-stack-67.8.0/kube-prometheus-stack", "67.8.0"),
+    "k6-operator": ("k6-operator-4.6.0/charts/k6-operator", "4.6.0"),
+}
+# The TestRun CRD of the pinned operator (grafana/k6-operator v1.6.0, config/crd/bases).
+TESTRUN_CRD = "k6-operator-4.6.0/config/crd/bases/k6.io_testruns.yaml"
+
+
+def root(project_root: Path) -> Path:
+    """The charts folder: $MLPERF_CHARTS, else ../shared/charts beside the checkout."""
+    configured = os.environ.get(ENV)
+    if configured:
+        return Path(configured).expanduser().resolve()
+    return (project_root.parent / "shared" / "charts").resolve()
+
+
+def find(project_root: Path, release: str, pinned_version: str | None) -> Upstream | None:
+    """The chart of `release` on disk, or None when the folder (or that chart) is absent."""
+    for prefix, (folder, version) in _FOLDERS.items():
+        if release == prefix or (prefix.endswith("-") and release.startswith(prefix)):
+            chart_dir = root(project_root) / folder
+            if not (chart_dir / "Chart.yaml").is_file():
+                return None
+            closest = None
+            if pinned_version and version != pinned_version:
+                closest = f"{version} stands in for the pinned {pinned_version}"
+            return Upstream(chart_dir, version, closest)
+    return None
+
+
+def missing_line(project_root: Path) -> str:
+    """The one line said where the charts are absent."""
+    return (
+        f"upstream charts not found at {root(project_root)} "
+        f"(set {ENV} to the folder of the unmodified upstream charts)"
+    )
