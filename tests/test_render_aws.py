@@ -16,6 +16,7 @@ from mlperf import render, render_aws
 from mlperf.errors import UserError
 from mlperf.fsutil import serialise, write_files
 from mlperf.project import Project
+from mlperf.render_aws import simulator
 from mlperf.scenario.load import evaluate, load_scenario
 from mlperf.scenario.model import Scenario
 from tests.conftest import write_scenario
@@ -139,9 +140,11 @@ def test_output_file_list(checkout: Project) -> None:
         "helm/mojaloop.values.yaml",
         *simulators,
         "helm/monitoring.values.yaml",
+        "helm/kafka-ui.values.yaml",
         "helm/k6-operator.values.yaml",
         "helm/k6.values.yaml",
         "helm/releases.json",
+        "helm/post-install.json",
         "k6.env.json",
     ]
 
@@ -266,8 +269,8 @@ def test_backend_values(checkout: Project) -> None:
         assert "--innodb-buffer-pool-size=48G" in mysql[role]["extraFlags"]
         assert mysql[role]["nodeSelector"] == {"node-role": "mysql"}
         assert mysql[role]["tolerations"][0]["value"] == "mysql"
-    assert backend["cl-mongodb"] == {"enabled": True}
-    assert backend["proxy-cache-redis-standalone"] == {"enabled": True}
+    assert backend["cl-mongodb"]["enabled"] is True
+    assert backend["proxy-cache-redis-standalone"]["enabled"] is True
     assert backend["proxy-cache-redis"] == {"enabled": False}
 
 
@@ -289,9 +292,8 @@ def test_redis_toggles(checkout: Project, redis: dict, expected: dict) -> None:
     scenario = default(checkout, backend={"redis": redis, "mongodb": {"enabled": False}})
     backend = render_aws.helm_values(scenario)["backend"]
     for name, values in expected.items():
-        assert backend[name] == values
+        assert {key: backend[name][key] for key in values} == values
     assert backend["cl-mongodb"] == {"enabled": False}
-    assert backend["ttksims-redis"] == {"enabled": redis["enabled"]}
 
 
 def test_two_redis_nodes_are_refused(checkout: Project) -> None:
@@ -304,7 +306,11 @@ def test_mojaloop_values(checkout: Project) -> None:
     values = render_aws.helm_values(big(checkout))["mojaloop"]
     prepare = values["centralledger"]["centralledger-handler-transfer-prepare"]
     assert prepare["replicaCount"] == 18
-    assert prepare["resources"] == {"requests": {"cpu": "500m", "memory": "512Mi"}}
+    # The prepare handler's template reads no `resources`: a post-install patch carries them.
+    assert "resources" not in prepare
+    patches = {p["name"]: p for p in render_aws.post_install(big(checkout))}
+    patched = patches["mojaloop-centralledger-handler-transfer-prepare"]["resources"]
+    assert list(patched.values()) == [{"requests": {"cpu": "500m", "memory": "512Mi"}}]
     assert prepare["config"] == {"log_level": "warn"}
     assert "configOverride" not in prepare
     terms = prepare["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
@@ -316,7 +322,7 @@ def test_mojaloop_values(checkout: Project) -> None:
     assert values["als-msisdn-oracle"]["replicaCount"] == 8
     assert values["ml-api-adapter"]["ml-api-adapter-handler-notification"]["replicaCount"] == 12
     quoting = values["quoting-service"]["quoting-service"]
-    assert quoting["configOverride"] == {"default.json": QUOTING_CONFIG}
+    assert quoting["configOverride"] == {"config/default.json": QUOTING_CONFIG}
     for top in ("account-lookup-service", "centralledger", "ml-api-adapter", "quoting-service"):
         assert values[top]["enabled"] is True
     # Every scenario service lands somewhere, each once.
@@ -335,10 +341,11 @@ def test_one_simulator_values_file_per_dfsp(checkout: Project) -> None:
         assert list(sim["simulators"]) == [dfsp_id]
         adapter = sim["simulators"][dfsp_id]["config"]["schemeAdapter"]
         assert adapter["env"]["DFSP_ID"] == dfsp_id
-        assert adapter["replicaCount"] == 16
+        assert "replicaCount" not in adapter  # read nowhere: a post-install patch scales it
+        (patch,) = simulator.post_install(scenario, dfsp_id)
+        assert patch["replicas"] == 16 and patch["cluster"] == dfsp_id
         assert adapter["resources"] == {"requests": {"cpu": "250m", "memory": "256Mi"}}
-        assert sim["mlperf"]["currency"] == "XXX"
-        assert sim["mlperf"]["hostname"] == f"sim-{dfsp_id}.local"
+        assert "mlperf" not in sim
     releases = {r["release"]: r for r in render_aws.helm_releases(scenario)}
     assert releases["simulator-fsp203"]["cluster"] == "fsp203"
     assert releases["simulator-fsp203"]["chart"]["version"] == "15.10.0"
@@ -362,9 +369,14 @@ def test_addresses_from_terraform_are_bound_into_a_copy(checkout: Project) -> No
     )
     hosts = bound["ansible/group_vars/all.json"]["mlperf_dfsp_hosts"]
     assert [h["ip"] for h in hosts] == [f"10.0.1.{i}" for i in range(10, 10 + len(ids))]
-    assert (
-        bound[f"helm/simulator-{ids[0]}.values.yaml"]["mlperf"]["switch_endpoint"] == "nlb.example"
-    )
+    assert bound["ansible/group_vars/all.json"]["mlperf_switch_hosts"] == [
+        {"hostname": host, "target": "nlb.example"}
+        for host in (
+            "account-lookup-service.local",
+            "ml-api-adapter.local",
+            "quoting-service.local",
+        )
+    ]
     assert (
         bound["helm/k6.values.yaml"]["prometheusRemoteWrite"]["serverUrl"]
         == "http://10.0.1.5:30090/api/v1/write"
@@ -383,7 +395,8 @@ def test_monitoring_values(checkout: Project) -> None:
         {"key": "dedicated", "operator": "Equal", "value": "monitoring", "effect": "NoSchedule"}
     ]
     assert monitoring["grafana"]["enabled"] is True
-    assert monitoring["kafka-ui"]["enabled"] is True
+    assert "kafka-ui" not in monitoring  # its own release
+    assert "kafka-ui" in render_aws.helm_values(default(checkout))
     assert monitoring["grafana"]["tolerations"] == spec["tolerations"]
 
 
@@ -401,7 +414,7 @@ def test_monitoring_toggles(checkout: Project) -> None:
     assert monitoring["prometheus"]["prometheusSpec"]["retention"] == "30d"
     assert monitoring["prometheus"]["prometheusSpec"]["enableFeatures"] == []
     assert monitoring["grafana"]["enabled"] is False
-    assert monitoring["kafka-ui"]["enabled"] is False
+    assert "kafka-ui" not in render_aws.helm_values(off)
     disabled = default(checkout, "disabled", monitoring={"enabled": False})
     values = render_aws.helm_values(disabled)
     assert "monitoring" not in values

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mlperf.render_aws.placement import (
-    node_placement,
-)
+from mlperf.render_aws.placement import node_placement
 from mlperf.render_aws.topology import groups
 from mlperf.scenario.model import Scenario
 
@@ -23,10 +21,9 @@ def values(scenario: Scenario) -> dict[str, Any]:
 
     `namespace.create` false: the deploy stage creates the release namespace (helm
     --create-namespace), which the chart's own Namespace object would collide with.
-    `manager.nodeSelector`/`manager.tolerations`: not verified against the chart's values.yaml.
+    Placement is top-level `nodeSelector`/`tolerations`: the chart's values.schema.json has no
+    such keys under `manager` (additionalProperties false) and its templates/deployment.yaml
+    puts the top-level ones on the controller-manager pod (grafana/k6-operator v1.6.0,
+    charts/k6-operator).
     """
-    group = groups(scenario)["k6"]
-    values: dict[str, Any] = {"namespace": {"create": False}}
-    if node_placement(group):
-        values["manager"] = node_placement(group)
-    return values
+    return {"namespace": {"create": False}, **node_placement(groups(scenario)["k6"])}

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from mlperf.render_aws.placement import (
-    node_placement,
-    resource_amounts,
-)
-from mlperf.render_aws.topology import PROMETHEUS_NODE_PORT, SWITCH_NAMESPACE, groups
+from mlperf.render_aws.placement import node_placement, resource_amounts
+from mlperf.render_aws.topology import PROMETHEUS_NODE_PORT, groups
 from mlperf.scenario.model import Scenario
 
 # The scenario does not pin it. Read: prometheus-community/helm-charts
@@ -21,12 +18,11 @@ MONITORING_CHART = {
 
 
 def values(scenario: Scenario) -> dict[str, Any]:
-    """kube-prometheus-stack on the monitoring node, plus a Kafka UI section.
+    """kube-prometheus-stack: every pod of the release on the monitoring node group.
 
     prometheus.prometheusSpec.{retention,enableRemoteWriteReceiver,enableFeatures} are the
     chart's keys for Prometheus' --storage.tsdb.retention.time, --web.enable-remote-write-receiver
-    and --enable-feature. kube-prometheus-stack has no Kafka UI: `kafka-ui` is the values of a
-    separate release (provectus kafka-ui chart) the deploy stage installs when enabled.
+    and --enable-feature. Kafka UI is a release of its own (`kafka_ui`).
     """
     monitoring = scenario.config["monitoring"]
     prometheus = monitoring["prometheus"]
@@ -45,23 +41,17 @@ def values(scenario: Scenario) -> dict[str, Any]:
             # Reached from the k6 cluster (remote write) and the workspace (queries).
             "service": {"type": "NodePort", "nodePort": PROMETHEUS_NODE_PORT},
         },
+        # Nothing here routes alerts; on by default, it would land unplaced on the generic nodes.
+        "alertmanager": {"enabled": False},
+        "prometheusOperator": {
+            **node_placement(group),
+            # The install-time Jobs that create and patch the operator's webhook certificate.
+            "admissionWebhooks": {"patch": node_placement(group)},
+        },
+        # Sub-charts (grafana/grafana, prometheus-community kube-state-metrics): their own
+        # top-level nodeSelector/tolerations.
         "grafana": {"enabled": monitoring["grafana"]["enabled"], **node_placement(group)},
-        "prometheusOperator": node_placement(group),
         "kube-state-metrics": node_placement(group),
         # The node exporter runs on every node, whatever its taint.
         "prometheus-node-exporter": {"tolerations": [{"operator": "Exists"}]},
-        "kafka-ui": {
-            "enabled": monitoring["kafka_ui"]["enabled"],
-            "yamlApplicationConfig": {
-                "kafka": {
-                    "clusters": [
-                        {
-                            "name": "mojaloop",
-                            "bootstrapServers": f"kafka.{SWITCH_NAMESPACE}.svc.cluster.local:9092",
-                        }
-                    ]
-                }
-            },
-            **node_placement(group),
-        },
     }

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from mlperf.render_aws import backend, k6, k6_operator, mojaloop, monitoring, simulator
+from mlperf.render_aws import backend, k6, k6_operator, kafka_ui, mojaloop, monitoring, simulator
 from mlperf.render_aws.k6 import K6_CHART
 from mlperf.render_aws.k6_operator import K6_OPERATOR_CHART
+from mlperf.render_aws.kafka_ui import KAFKA_UI_CHART
 from mlperf.render_aws.monitoring import MONITORING_CHART
 from mlperf.render_aws.topology import (
     K6_CLUSTER,
@@ -25,8 +26,12 @@ def helm_values(scenario: Scenario) -> dict[str, dict[str, Any]]:
     }
     for dfsp_id in dfsp_ids(scenario):
         values[f"simulator-{dfsp_id}"] = simulator.values(scenario, dfsp_id)
-    if scenario.config["monitoring"]["enabled"]:
+    monitoring_config = scenario.config["monitoring"]
+    if monitoring_config["enabled"]:
         values["monitoring"] = monitoring.values(scenario)
+    # Its own release (kube-prometheus-stack has no Kafka UI), on the monitoring node group.
+    if monitoring_config["enabled"] and monitoring_config["kafka_ui"]["enabled"]:
+        values["kafka-ui"] = kafka_ui.values(scenario)
     values["k6-operator"] = k6_operator.values(scenario)
     values["k6"] = k6.values(scenario)
     return values
@@ -40,6 +45,7 @@ def helm_releases(scenario: Scenario) -> list[dict[str, Any]]:
         "mojaloop": config["mojaloop"]["chart"],
         "simulator": config["dfsp"]["simulator"]["chart"],
         "monitoring": MONITORING_CHART,
+        "kafka-ui": KAFKA_UI_CHART,
         "k6-operator": K6_OPERATOR_CHART,
         # Our chart, from this checkout: installed by the test stage, one TestRun per run.
         "k6": {"repository": None, "name": K6_CHART, "version": None},
@@ -64,7 +70,7 @@ def helm_releases(scenario: Scenario) -> list[dict[str, Any]]:
 
 
 def _namespace(release: str, cluster: str) -> str:
-    if release == "monitoring":
+    if release in ("monitoring", "kafka-ui"):
         return "monitoring"
     if release == "k6-operator":
         return "k6-operator-system"

@@ -1,60 +1,112 @@
-"""Values of mojaloop/mojaloop-simulator on each DFSP's cluster."""
+"""Values of mojaloop/mojaloop-simulator on each DFSP's cluster, and its post-install patch.
+
+Read (mojaloop/helm mojaloop-simulator templates/{deployment,ingress,service}.yaml, values.yaml):
+- a simulator is `simulators.<name>`, merged over `defaults`; its Deployments are named
+  `<release>-sim-<name>-{scheme-adapter,backend,cache}` (the `prefix` helper's default);
+- `simulators.<name>.replicaCount` scales all three Deployments together, so the scheme adapter's
+  own replica count is a post-install patch (`post_install`);
+- `config.schemeAdapter.{env,resources,image}`, `config.backend.image` and `config.cache.image`
+  are read by the scheme adapter, backend and cache containers; every `config.schemeAdapter.env`
+  entry becomes an env var of the scheme adapter;
+- placement is `simulators.<name>.{nodeSelector,tolerations}` (the simulator level, not
+  `config`), applied to every Deployment;
+- the ingress is `simulators.<name>.ingress.{enabled,hosts}` with paths /sim/<name>/{outbound,
+  inbound,sdktest,test}; the top-level `ingress` holds the annotations and the path suffix
+  regex: nginx's rewrite-target /$2 with (/|$)(.*) strips the prefix before the SDK sees it.
+
+The switch: the scheme adapter calls account lookup, quotes and transfers by the switch ingress'
+host names (its nginx routes on Host), which each DFSP cluster's CoreDNS resolves to the internal
+NLB in front of the switch's ingress (`switch_hosts`; the dfsp_hosts Ansible role, once
+`bind.bind_addresses` knows the NLB's name).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from mlperf.render_aws.placement import (
-    resource_amounts,
-)
-from mlperf.render_aws.topology import aws_outbound_urls, dfsp_hostname
+from mlperf.render_aws.patches import patch
+from mlperf.render_aws.placement import node_placement, resource_amounts
+from mlperf.render_aws.topology import dfsp_hostname, groups
 from mlperf.scenario.model import Scenario
+
+# The switch ingress' host names: mojaloop/helm values.yaml `ingress.hostname` of
+# account-lookup-service/chart-service, quoting-service/chart-service and
+# ml-api-adapter/chart-service, each with ingress enabled and path / (umbrella 16.0.0; the 17.x
+# quoting-service/chart-service/values.yaml has the same host).
+ALS_HOST = "account-lookup-service.local"
+QUOTES_HOST = "quoting-service.local"
+TRANSFERS_HOST = "ml-api-adapter.local"
+# The SDK's switch endpoints (mojaloop/sdk-scheme-adapter modules/api-svc/src/config.js): host
+# names without scheme; http because OUTBOUND_MUTUAL_TLS_ENABLED stays false. PEER_ENDPOINT is
+# required and serves every resource without an endpoint of its own (bulk, transaction requests,
+# FX), none of which the load sends.
+SWITCH_ENDPOINTS: dict[str, str] = {
+    "PEER_ENDPOINT": TRANSFERS_HOST,
+    "ALS_ENDPOINT": ALS_HOST,
+    "QUOTES_ENDPOINT": QUOTES_HOST,
+    "TRANSFERS_ENDPOINT": TRANSFERS_HOST,
+}
+# Images on Docker Hub, pinned here rather than left to the chart's defaults (which the pinned
+# chart version may change): the sdk-scheme-adapter the published campaign ran (its
+# values-perffsp*.yaml), the simulator backend and Redis of the chart's defaults.
+IMAGES: dict[str, dict[str, str]] = {
+    "schemeAdapter": {"repository": "mojaloop/sdk-scheme-adapter", "tag": "v24.6.3"},
+    "backend": {"repository": "mojaloop/mojaloop-simulator", "tag": "v15.3.0"},
+    "cache": {"repository": "redis", "tag": "5.0.4-alpine"},
+}
+
+
+def release_name(dfsp_id: str) -> str:
+    return f"simulator-{dfsp_id}"
+
+
+def scheme_adapter_deployment(dfsp_id: str) -> str:
+    """The scheme adapter Deployment's name as the chart renders it (release prefix + sim-)."""
+    return f"{release_name(dfsp_id)}-sim-{dfsp_id}-scheme-adapter"
+
+
+def switch_hosts() -> list[str]:
+    """The switch host names the DFSP clusters must resolve to the switch's NLB."""
+    return sorted(set(SWITCH_ENDPOINTS.values()))
 
 
 def values(scenario: Scenario, dfsp_id: str) -> dict[str, Any]:
-    """mojaloop/mojaloop-simulator on the DFSP's own cluster: one simulator named after it.
-
-    Read (mojaloop/helm, mojaloop-simulator templates): the ingress of a simulator is
-    `simulators.<name>.ingress.{enabled,hosts}` (merged over `defaults`); the top-level `ingress`
-    holds only annotations and `ingressPathRewriteRegex`. Its paths are /sim/<name>/outbound,
-    /inbound and /test; the rewrite strips the prefix before the SDK sees the path (nginx:
-    rewrite-target /$2 with the regex (/|$)(.*)). Unverified keys: `simulators.<name>.config.
-    schemeAdapter.{replicaCount,resources,env.DFSP_ID}` and `...backend.env.DFSP_ID`. The
-    `mlperf` block is ours (the deploy and seed stages read it); Helm ignores it.
-    """
-    simulator = scenario.config["dfsp"]["simulator"]
+    """mojaloop/mojaloop-simulator on the DFSP's own cluster: one simulator named after it."""
+    simulator_config = scenario.config["dfsp"]["simulator"]
     scheme_adapter: dict[str, Any] = {
-        "replicaCount": simulator["sdk_replicas"],
-        "env": {"DFSP_ID": dfsp_id},
+        "image": dict(IMAGES["schemeAdapter"]),
+        "env": {"DFSP_ID": dfsp_id, **SWITCH_ENDPOINTS},
     }
-    if "resources" in simulator:
-        scheme_adapter["resources"] = resource_amounts(simulator["resources"])
-    return {
-        "simulators": {
-            dfsp_id: {
-                "config": {
-                    "schemeAdapter": scheme_adapter,
-                    "backend": {"env": {"DFSP_ID": dfsp_id}},
-                },
-                "ingress": {"enabled": True, "hosts": [dfsp_hostname(dfsp_id)]},
-            }
+    if "resources" in simulator_config:
+        scheme_adapter["resources"] = resource_amounts(simulator_config["resources"])
+    simulator: dict[str, Any] = {
+        "config": {
+            "schemeAdapter": scheme_adapter,
+            "backend": {"image": dict(IMAGES["backend"])},
+            "cache": {"image": dict(IMAGES["cache"])},
         },
+        "ingress": {"enabled": True, "hosts": [dfsp_hostname(dfsp_id)]},
+        **node_placement(groups(scenario)["dfsp"]),
+    }
+    return {
+        "simulators": {dfsp_id: simulator},
         "ingress": {
             "ingressPathRewriteRegex": "(/|$)(.*)",
             "annotations": {"nginx.ingress.kubernetes.io/rewrite-target": "/$2"},
-        },
-        "mlperf": {
-            "dfsp_id": dfsp_id,
-            "role": scenario.dfsp(dfsp_id).role,
-            "currency": scenario.currency,
-            "hostname": dfsp_hostname(dfsp_id),
-            "outbound_url": aws_outbound_urls(scenario)[dfsp_id],
-            # The switch's address is the internal NLB's DNS name, known after terraform apply.
-            "switch_endpoint": None,
         },
     }
 
 
 def post_install(scenario: Scenario, dfsp_id: str) -> list[dict[str, Any]]:
-    """Deployment patches for what the simulator chart cannot scale or size on its own."""
-    return []
+    """The scheme adapter's replicas: the chart's one replicaCount would scale backend and cache
+    with it (the published campaign scaled the scheme adapter alone after install)."""
+    return [
+        patch(
+            release=release_name(dfsp_id),
+            cluster=dfsp_id,
+            namespace=release_name(dfsp_id),
+            name=scheme_adapter_deployment(dfsp_id),
+            replicas=scenario.config["dfsp"]["simulator"]["sdk_replicas"],
+            why="the chart's simulators.<id>.replicaCount scales backend and cache too",
+        )
+    ]
