@@ -1,5 +1,5 @@
 """CI sessions. Run `nox -l` to list them; bare `nox` runs the CI set (lint, schemas, helm,
-terraform, ansible, molecule, tests, contract, e2e).
+charts, terraform, ansible, molecule, tests, contract, e2e).
 
 Sessions run in the environment nox itself runs in: the workspace venv that the README's
 commands create with `pip install -e '.[dev]'`, so every dependency comes from pyproject.toml
@@ -20,6 +20,7 @@ nox.options.sessions = [
     "lint",
     "schemas",
     "helm",
+    "charts",
     "terraform",
     "ansible",
     "molecule",
@@ -93,6 +94,23 @@ def helm(session: nox.Session) -> None:
         session.error(f"helm: {error}")
     if failures:
         session.error(f"helm: {failures} problem(s) in the k6 chart's lint or objects (see above)")
+
+
+@nox.session(venv_backend="none")
+def charts(session: nox.Session) -> None:
+    """The real upstream charts: contract tests, then no silent values key in any AWS scenario.
+
+    The charts are found as MLPERF_CHARTS says (default ../shared/charts beside the checkout);
+    without that folder the session skips in one line, with it every chart must be there.
+    """
+    from mlperf import upstream_charts
+
+    root = Path(__file__).resolve().parent
+    if not upstream_charts.root(root).is_dir():
+        session.skip(upstream_charts.missing_line(root))
+    required = {"MLPERF_CHARTS_REQUIRED": "1"}
+    _python(session, "-m", "pytest", "tests/charts", *session.posargs, env=required)
+    _python(session, "-m", "mlperf.values_check", env=required)
 
 
 @nox.session(venv_backend="none")

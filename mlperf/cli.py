@@ -23,7 +23,7 @@ from mlperf.runner import Runner
 from mlperf.scenario import report
 from mlperf.scenario.create import new_scenario
 from mlperf.scenario.load import evaluate, load_scenario, scenario_names
-from mlperf.targets import RENDERERS, check_target, stage_function
+from mlperf.targets import RENDER_CHECKS, RENDERERS, check_target, stage_function
 from mlperf.targets.base import StageContext
 
 DEFAULTS = {"scenario": "local", "target": "local"}
@@ -184,7 +184,10 @@ def render(c, scenario=None, target=None):
         project, scenario_name, target_name = resolve(c, scenario, target)
         loaded = load_scenario(project, scenario_name)
         directory = project.state_dir(loaded.name, target_name) / "rendered"
-        paths = write_files(RENDERERS[target_name](loaded), directory)
+        files = RENDERERS[target_name](loaded)
+        # Checked before anything is written: a refused render leaves the last one in place.
+        notes = RENDER_CHECKS[target_name](project, files) if target_name in RENDER_CHECKS else []
+        paths = write_files(files, directory)
     except UserError as error:
         raise Exit(f"render: {error}", code=error.exit_code) from None
     echo(
@@ -192,6 +195,8 @@ def render(c, scenario=None, target=None):
     )
     for path in paths:
         echo(f"  {project.relative(path)}")
+    for line in notes:
+        echo(f"render: {line}")
 
 
 @task(help={"scenario": HELP["scenario"], "target": HELP["target"]})

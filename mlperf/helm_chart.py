@@ -24,7 +24,7 @@ def render(
     chart_dir: Path, values: Mapping[str, Any], *, release: str, namespace: str
 ) -> list[dict[str, Any]]:
     """The chart's objects for `values` (merged over its defaults), in template order."""
-    helm = _helm()
+    helm = helm_module()
     try:
         with helm.Chart.load(str(chart_dir)) as chart:
             manifests = chart.render(
@@ -45,7 +45,7 @@ def render(
 
 def lint(chart_dir: Path, values: Mapping[str, Any] | None = None) -> list[str]:
     """`helm lint --strict` findings (warnings and errors; info left out), one line each."""
-    helm = _helm()
+    helm = helm_module()
     try:
         report = helm.lint(
             str(chart_dir),
@@ -66,7 +66,7 @@ def lint(chart_dir: Path, values: Mapping[str, Any] | None = None) -> list[str]:
     return findings
 
 
-def _helm() -> ModuleType:
+def helm_module() -> ModuleType:
     """helm_python, imported on first use: only CI and the AWS stages need it."""
     try:
         import helm_python

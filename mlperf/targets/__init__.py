@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from mlperf import render_aws
+from mlperf import render_aws, values_check
 from mlperf.errors import UserError
+from mlperf.project import Project
 from mlperf.scenario.model import Scenario
 from mlperf.targets import aws, aws_deploy, aws_seed, aws_test, local
 from mlperf.targets.base import StageContext
@@ -36,6 +37,12 @@ TARGETS: dict[str, dict[str, Callable[[StageContext], Any]]] = {
 RENDERERS: dict[str, Callable[[Scenario], dict[str, Any]]] = {
     "local": local.rendered_files,
     "aws": render_aws.render_all,
+}
+
+
+# What `render` checks before it writes (lines to show; UserError on a finding), per target.
+RENDER_CHECKS: dict[str, Callable[[Project, dict[str, Any]], list[str]]] = {
+    "aws": values_check.render_check,
 }
 
 

@@ -4,7 +4,8 @@ provision: preflight → render → a per-scenario copy of the Terraform root mo
 state, plan and backend) → init → plan → apply (only with --yes) → inventory and ssh_config from
 Terraform's outputs → the playbooks in order. destroy: terraform destroy (only with --yes).
 Every command goes through the runner, so `--dry-run` prints the whole plan without AWS
-credentials. deploy, seed, smoke and test on AWS live in aws_deploy, aws_seed and aws_test.
+credentials. deploy, seed, smoke and test on AWS live in aws_deploy, aws_seed and aws_test;
+aws_deployed says whether the clusters run the scenario on disk, and what they run.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from mlperf import render_aws
+from mlperf import render_aws, values_check
 from mlperf.errors import UserError
 from mlperf.fsutil import read_json, write_files, write_json_atomic, write_text_atomic
 from mlperf.runner import Command
@@ -47,6 +48,11 @@ def _paths(ctx: StageContext) -> dict[str, Path]:
         "kubeconfigs": state / "kubeconfigs",
         "outputs": state / "terraform-outputs.json",
     }
+
+
+def rendered_dir(ctx: StageContext) -> Path:
+    """Where provision and `invoke render` write the scenario's rendered inputs."""
+    return _paths(ctx)["rendered"]
 
 
 def tool(name: str, path: str | None = None) -> str | None:
@@ -181,6 +187,9 @@ def provision(ctx: StageContext) -> None:
     paths = _paths(ctx)
     preflight(ctx)
     files = render_aws.render_all(ctx.scenario)
+    # The same check as `invoke render`: no values key that its chart does not read.
+    for line in values_check.render_check(ctx.project, files):
+        ctx.echo(f"provision: {line}")
     if ctx.dry_run:
         for relative in files:
             ctx.echo(f"[dry-run] write {ctx.project.relative(paths['rendered'] / relative)}")
