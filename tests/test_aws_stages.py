@@ -1,28 +1,34 @@
-"""The AWS target's deploy and test stages: plans, stamps, tunnel kubeconfigs, run folders.
+"""The AWS target's deploy and test stages: plans, stamps, patches, tunnel kubeconfigs, runs.
 
-Tools (ssh, helm, kubectl, ansible-playbook) are recorded, not run; the kubernetes-client side
-is replaced by canned outcomes here (tests/kube/ tests it against a local Kubernetes API).
+Tools (ssh, helm, kubectl, ansible-playbook) are recorded, not run (`helm list` answers with
+canned releases); the kubernetes-client side is replaced by canned outcomes and by fake apps and
+core APIs here (tests/kube/ tests it against a local Kubernetes API).
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
+from kubernetes.client.exceptions import ApiException
 
-from mlperf import k6
+from mlperf import k6, render_aws
 from mlperf.errors import UserError
-from mlperf.fsutil import read_json, write_json_atomic
+from mlperf.fsutil import read_json, write_files, write_json_atomic
+from mlperf.kube import patch as kube_patch
 from mlperf.kube import testrun
 from mlperf.project import Project
+from mlperf.render_aws.patches import patch as make_patch
 from mlperf.runner import Command, Completed, Runner
 from mlperf.scenario.load import load_scenario
-from mlperf.targets import aws_access, aws_deploy, aws_test
+from mlperf.targets import aws, aws_access, aws_deploy, aws_deployed, aws_test
 from mlperf.targets.base import StageContext
 from tests.conftest import REPO
 from tests.k6.test_merge import k6_values, runner_samples
@@ -35,17 +41,145 @@ DROPPED_METRIC = json.loads(
 )["metrics"]["dropped_iterations"]
 
 
-class ToolRunner(Runner):
-    """Records every command and answers each with exit code 0."""
+def helm_list(releases: list[tuple[str, str, str]]) -> str:
+    """`helm list -o json` of (release, namespace, chart-version) triples."""
+    return json.dumps(
+        [
+            {
+                "name": name,
+                "namespace": ns,
+                "revision": "1",
+                "updated": "2025-01-01 00:00:00",
+                "status": "deployed",
+                "chart": chart,
+                "app_version": "v1",
+            }
+            for name, ns, chart in releases
+        ]
+    )
 
-    def __init__(self, dry_run: bool = False, lines: list[str] | None = None) -> None:
+
+class ToolRunner(Runner):
+    """Records every command and answers each with exit code 0; `helm list` answers with
+    `listed[cluster]` (the cluster is the kubeconfig's file name); `hook(command)` runs first."""
+
+    def __init__(
+        self,
+        dry_run: bool = False,
+        lines: list[str] | None = None,
+        listed: dict[str, str] | None = None,
+        hook: Callable[[Command], None] | None = None,
+    ) -> None:
         super().__init__(dry_run=dry_run, echo=(lines if lines is not None else []).append)
+        self.listed = listed or {}
+        self.hook = hook
 
     def run(self, command: Command, *, on_line=None, quiet: bool = False) -> Completed:
         if self.dry_run:
             return super().run(command, on_line=on_line, quiet=quiet)
         self.plan.append(command)
+        if self.hook is not None:
+            self.hook(command)
+        if command.argv[:2] == ("helm", "list"):
+            cluster = Path(command.argv[command.argv.index("--kubeconfig") + 1]).stem
+            return Completed(returncode=0, output=self.listed.get(cluster, "[]"))
         return Completed(returncode=0)
+
+
+class Response:
+    """What the kubernetes client returns with _preload_content=False: the body's bytes."""
+
+    def __init__(self, body: Any) -> None:
+        self.data = json.dumps(body).encode()
+
+
+class Watch:
+    """A watch stream that reports one event and ends."""
+
+    def stream(self, amt: Any = None, decode_content: bool = False) -> Iterator[bytes]:
+        yield b'{"type": "MODIFIED", "object": {}}\n'
+
+    def close(self) -> None:
+        pass
+
+
+def deployment(name: str, containers: list[str], replicas: int = 1) -> dict[str, Any]:
+    """A Deployment as the API returns it, rolled out, its containers without resources."""
+    return {
+        "metadata": {"name": name, "generation": 1, "resourceVersion": "1"},
+        "spec": {
+            "replicas": replicas,
+            "template": {
+                "spec": {"containers": [{"name": c, "image": f"{c}:1"} for c in containers]}
+            },
+        },
+        "status": {
+            "observedGeneration": 1,
+            "replicas": replicas,
+            "updatedReplicas": replicas,
+            "readyReplicas": replicas,
+            "availableReplicas": replicas,
+        },
+    }
+
+
+class FakeApps:
+    """AppsV1Api over `deployments` ((namespace, name) → object): a patch is merged the strategic
+    way (containers by name) and its rollout completes when the deployment is next watched."""
+
+    def __init__(self, deployments: dict[tuple[str, str], dict[str, Any]]) -> None:
+        self.deployments = deployments
+        self.patches: list[tuple[str, str, dict[str, Any], str]] = []
+
+    def _get(self, name: str, namespace: str) -> dict[str, Any]:
+        if (namespace, name) not in self.deployments:
+            raise ApiException(status=404, reason="Not Found")
+        return self.deployments[(namespace, name)]
+
+    def read_namespaced_deployment(self, name: str, namespace: str, **_: Any) -> Response:
+        return Response(self._get(name, namespace))
+
+    def patch_namespaced_deployment(
+        self, name: str, namespace: str, body: dict[str, Any], **kwargs: Any
+    ) -> Response:
+        self.patches.append((namespace, name, copy.deepcopy(body), kwargs["field_manager"]))
+        obj = self._get(name, namespace)
+        spec = body["spec"]
+        if "replicas" in spec:
+            obj["spec"]["replicas"] = spec["replicas"]
+        containers = {c["name"]: c for c in obj["spec"]["template"]["spec"]["containers"]}
+        for container in spec.get("template", {}).get("spec", {}).get("containers", []):
+            resources = containers[container["name"]].setdefault("resources", {})
+            for kind, amounts in container["resources"].items():
+                resources.setdefault(kind, {}).update(amounts)
+        obj["metadata"]["generation"] += 1
+        return Response(obj)
+
+    def list_namespaced_deployment(self, namespace: str, **kwargs: Any) -> Watch:
+        assert kwargs["watch"] is True
+        name = kwargs["field_selector"].removeprefix("metadata.name=")
+        obj = self._get(name, namespace)
+        want = obj["spec"]["replicas"]
+        obj["status"] = {
+            "observedGeneration": obj["metadata"]["generation"],
+            "replicas": want,
+            "updatedReplicas": want,
+            "readyReplicas": want,
+            "availableReplicas": want,
+        }
+        return Watch()
+
+
+class FakeCore:
+    """CoreV1Api's pod list over `pods` (namespace → pods)."""
+
+    def __init__(self, pods: dict[str, list[dict[str, Any]]]) -> None:
+        self.pods = pods
+
+    def list_namespaced_pod(self, namespace: str, **_: Any) -> Response:
+        return Response(
+            {"metadata": {"resourceVersion": "1"}, "items": self.pods.get(namespace, [])}
+        )
 
 
 def step(command: Any) -> str:
@@ -53,6 +187,8 @@ def step(command: Any) -> str:
     if not hasattr(command, "argv"):
         return f"http {command.url.split('?')[0]}"
     argv = command.argv
+    if argv[:2] == ("helm", "list"):
+        return "helm list"
     if argv[0] == "helm":
         return f"helm {argv[1]} {argv[3] if argv[1] == 'upgrade' else argv[2]}"
     if argv[0] == "ssh":
@@ -99,8 +235,16 @@ def outputs(ctx: StageContext) -> dict[str, Any]:
     }
 
 
+def rendered(ctx: StageContext) -> Path:
+    """What provision (or `invoke render`) writes: every rendered input, in rendered/."""
+    write_files(render_aws.render_all(ctx.scenario), aws.rendered_dir(ctx))
+    return aws.rendered_dir(ctx)
+
+
 def provisioned(ctx: StageContext) -> None:
-    """What provision leaves behind: state stamp, outputs, ssh_config and kubeconfigs."""
+    """What provision leaves behind: rendered inputs, state stamp, outputs, ssh_config and
+    kubeconfigs."""
+    rendered(ctx)
     ctx.state.mark("provisioned", digest=ctx.scenario.digest)
     write_json_atomic(ctx.state_dir / "terraform-outputs.json", outputs(ctx))
     (ctx.state_dir / "ssh_config").write_text("Host bastion\n")
@@ -116,6 +260,30 @@ def provisioned(ctx: StageContext) -> None:
 # --- deploy ---------------------------------------------------------------------------------
 
 
+def fake_clusters(patches: list[dict[str, Any]]) -> dict[str, FakeApps]:
+    """Per cluster, the Deployments the patches name, as a chart installs them: 1 replica, the
+    named containers without resources."""
+    clusters: dict[str, FakeApps] = {}
+    for item in patches:
+        apps = clusters.setdefault(item["cluster"], FakeApps({}))
+        apps.deployments[(item["namespace"], item["name"])] = deployment(
+            item["name"], sorted(item["resources"]) or ["main"]
+        )
+    return clusters
+
+
+def use_apps(monkeypatch: pytest.MonkeyPatch, clusters: dict[str, FakeApps]) -> None:
+    @contextlib.contextmanager
+    def apps_api(ctx: StageContext, cluster: str) -> Iterator[FakeApps]:
+        yield clusters[cluster]
+
+    monkeypatch.setattr(aws_deploy, "apps_api", apps_api)
+
+
+def sent(clusters: dict[str, FakeApps]) -> list[tuple[str, str, dict[str, Any], str]]:
+    return [p for apps in clusters.values() for p in apps.patches]
+
+
 def test_deploy_dry_run_is_a_complete_ordered_plan_without_credentials(
     monkeypatch: pytest.MonkeyPatch, project: Project
 ) -> None:
@@ -123,25 +291,51 @@ def test_deploy_dry_run_is_a_complete_ordered_plan_without_credentials(
         monkeypatch.delenv(name, raising=False)
     lines: list[str] = []
     runner = ToolRunner(dry_run=True, lines=lines)
-    aws_deploy.deploy(context(project, runner, "1000tps"))
+    ctx = context(project, runner, "1000tps")
+    aws_deploy.deploy(ctx)
     simulators = [f"helm upgrade simulator-fsp20{n}" for n in range(1, 9)]
+    names = [r["release"] for r in render_aws.helm_releases(ctx.scenario)]
+    assert "kafka-ui" in names
     assert [step(c) for c in runner.plan] == [
         "playbook dfsp-hosts.yml",
         "ssh tunnel",
         "helm upgrade monitoring",
         "kubectl apply switch.yaml",
         "helm upgrade backend",
+        "helm upgrade kafka-ui",
         "helm upgrade mojaloop",
         *simulators,
         "helm upgrade k6-operator",
         "ssh close",
     ]
     text = "\n".join(lines)
+    # Nothing rendered yet: the plan comes from an in-memory render, said once.
+    [note] = [line for line in lines if "rendering it in memory" in line]
+    assert note == (
+        "[dry-run] no complete render of scenario 1000tps (.workspace/1000tps/aws/rendered/"
+        "terraform.tfvars.json missing): rendering it in memory for this plan (a real run stops "
+        "here: run `invoke render --scenario 1000tps --target aws`)"
+    )
     assert "preflight would stop here: no AWS credentials" in text
     assert "ConfigMap mlperf-dashboard-k6-phases: k6-phases.json" in text
     assert "-L 127.0.0.1:17000:<switch primary IP>:16443" in text.replace("'", "")
     waits = [line for line in lines if line.startswith("[dry-run] wait until every workload")]
-    assert len(waits) == 12  # one per release
+    assert len(waits) == len(names) - 1  # one per release but k6 (the test stage's)
+    # Each post-install patch exactly as it would be sent, after its release is ready.
+    for item in render_aws.post_install(ctx.scenario):
+        line = (
+            f"[dry-run] patch deployment {item['namespace']}/{item['name']} on cluster "
+            f"{item['cluster']} (strategic merge, field manager mlperf): "
+            f"{json.dumps(kube_patch.body(item), sort_keys=True)}"
+        )
+        assert lines.count(line) == 1
+        wait = next(
+            i
+            for i, x in enumerate(lines)
+            if x.startswith("[dry-run] wait until")
+            and f"namespace {item['namespace']} on cluster {item['cluster']} " in x
+        )
+        assert lines.index(line) > wait
     helm = next(c for c in runner.plan if step(c) == "helm upgrade mojaloop")
     assert helm.argv[4:10] == (
         "mojaloop",
@@ -154,7 +348,7 @@ def test_deploy_dry_run_is_a_complete_ordered_plan_without_credentials(
     assert not project.state_root.exists()
 
 
-def test_deploy_binds_addresses_skips_unchanged_releases_and_forces(
+def test_deploy_patches_scale_and_size_deployments_after_install_and_binds_addresses(
     ready: Path,  # noqa: F811
     monkeypatch: pytest.MonkeyPatch,
     project: Project,
@@ -164,10 +358,26 @@ def test_deploy_binds_addresses_skips_unchanged_releases_and_forces(
     runner = ToolRunner()
     ctx = context(project, runner, "1000tps")
     provisioned(ctx)
+    patches = read_json(aws.rendered_dir(ctx) / "helm" / "post-install.json")
+    assert patches, "1000tps renders post-install patches"
+    clusters = fake_clusters(patches)
+    use_apps(monkeypatch, clusters)
     aws_deploy.deploy(ctx)
     installed = [step(c) for c in runner.plan if c.argv[0] == "helm"]
-    assert len(installed) == 12 and len(waited) == 12
+    releases = [r for r in render_aws.helm_releases(ctx.scenario) if r["release"] != "k6"]
+    assert len(installed) == len(releases) == len(waited)
     assert ctx.state.get("deployed")["digest"] == ctx.scenario.digest
+    # Every patch sent once, as rendered, and holding: replicas and requests in the spec.
+    assert sorted((ns, name, body) for ns, name, body, _ in sent(clusters)) == sorted(
+        (p["namespace"], p["name"], kube_patch.body(p)) for p in patches
+    )
+    assert {manager for *_, manager in sent(clusters)} == {"mlperf"}
+    for item in patches:
+        obj = clusters[item["cluster"]].deployments[(item["namespace"], item["name"])]
+        assert kube_patch.spec_problems(obj, item) == []
+        if item["replicas"] is not None:
+            assert obj["spec"]["replicas"] == item["replicas"]
+            assert obj["status"]["readyReplicas"] == item["replicas"]
 
     base = ctx.state_dir / "deploy"
     hosts = read_json(base / "ansible" / "group_vars" / "all.json")["mlperf_dfsp_hosts"]
@@ -183,13 +393,18 @@ def test_deploy_binds_addresses_skips_unchanged_releases_and_forces(
     aws_deploy.deploy(context(project, again, "1000tps"))
     assert [step(c) for c in again.plan if c.argv[0] == "helm"] == []
     assert any("mojaloop unchanged since its last install" in line for line in lines)
+    assert len(sent(clusters)) == len(patches)
 
-    forced = ToolRunner()
+    # Installed again, with every patch still holding: nothing is patched again.
+    lines.clear()
+    forced = ToolRunner(lines=lines)
     aws_deploy.deploy(context(project, forced, "1000tps", force=True))
     assert [step(c) for c in forced.plan if c.argv[0] == "helm"] == installed
+    assert len(sent(clusters)) == len(patches)
+    assert sum("already holds" in line for line in lines) == len(patches)
 
 
-def test_a_changed_release_alone_is_installed_again(
+def test_a_reinstall_that_resets_a_patched_deployment_is_patched_again(
     ready: Path,  # noqa: F811
     monkeypatch: pytest.MonkeyPatch,
     project: Project,
@@ -197,12 +412,133 @@ def test_a_changed_release_alone_is_installed_again(
     monkeypatch.setattr(aws_deploy, "wait_ready", lambda ctx, c, ns: None)
     ctx = context(project, ToolRunner(), "1000tps")
     provisioned(ctx)
+    scale = make_patch(
+        release="simulator-fsp201",
+        cluster="fsp201",
+        namespace="simulator-fsp201",
+        name="sa",
+        why="test",
+        replicas=16,
+    )
+    write_json_atomic(aws.rendered_dir(ctx) / "helm" / "post-install.json", [scale])
+    clusters = fake_clusters([scale])
+    use_apps(monkeypatch, clusters)
+    aws_deploy.deploy(ctx)
+    assert [body for *_, body, _ in sent(clusters)] == [{"spec": {"replicas": 16}}]
+
+    def helm_resets(command: Command) -> None:
+        # helm upgrade puts back the chart's replica count
+        if step(command) == "helm upgrade simulator-fsp201":
+            clusters["fsp201"].deployments[("simulator-fsp201", "sa")]["spec"]["replicas"] = 1
+
+    aws_deploy.deploy(context(project, ToolRunner(hook=helm_resets), "1000tps", force=True))
+    assert len(sent(clusters)) == 2
+    assert clusters["fsp201"].deployments[("simulator-fsp201", "sa")]["spec"]["replicas"] == 16
+
+
+def test_a_changed_release_or_patch_alone_is_installed_again(
+    ready: Path,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+    project: Project,
+) -> None:
+    monkeypatch.setattr(aws_deploy, "wait_ready", lambda ctx, c, ns: None)
+    ctx = context(project, ToolRunner(), "1000tps")
+    provisioned(ctx)
+    size = make_patch(
+        release="mojaloop",
+        cluster="switch",
+        namespace="mojaloop",
+        name="mojaloop-quoting-service",
+        why="test",
+        resources={"quoting-service": {"requests": {"cpu": "1"}}},
+    )
+    patches_file = aws.rendered_dir(ctx) / "helm" / "post-install.json"
+    write_json_atomic(patches_file, [size])
+    clusters = fake_clusters([size])
+    use_apps(monkeypatch, clusters)
     aws_deploy.deploy(ctx)
     stamps = ctx.state.get("helm")["releases"]
     ctx.state.mark("helm", releases={**stamps, "backend": "stale"})
     runner = ToolRunner()
     aws_deploy.deploy(context(project, runner, "1000tps"))
     assert [step(c) for c in runner.plan if c.argv[0] == "helm"] == ["helm upgrade backend"]
+    assert len(sent(clusters)) == 1
+
+    # A changed patch: its release is installed and patched again, nothing else.
+    size["resources"]["quoting-service"]["requests"]["cpu"] = "1500m"
+    write_json_atomic(patches_file, [size])
+    runner = ToolRunner()
+    aws_deploy.deploy(context(project, runner, "1000tps"))
+    assert [step(c) for c in runner.plan if c.argv[0] == "helm"] == ["helm upgrade mojaloop"]
+    assert sent(clusters)[-1][2] == {
+        "spec": {
+            "template": {
+                "spec": {
+                    "containers": [
+                        {"name": "quoting-service", "resources": {"requests": {"cpu": "1500m"}}}
+                    ]
+                }
+            }
+        }
+    }
+    # A release without patches keeps the stamp it had before patches were stamped.
+    release = aws_deploy.release_named(
+        {"helm/releases.json": render_aws.helm_releases(ctx.scenario)}, "backend"
+    )
+    assert aws_deploy.stamp(release, {"a": 1}) == aws_deploy.stamp(release, {"a": 1}, [])
+
+
+def test_deploy_reads_what_was_rendered_and_never_renders_again(
+    ready: Path,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+    project: Project,
+) -> None:
+    monkeypatch.setattr(aws_deploy, "wait_ready", lambda ctx, c, ns: None)
+    ctx = context(project, ToolRunner(), "1000tps")
+    provisioned(ctx)
+    use_apps(
+        monkeypatch, fake_clusters(read_json(aws.rendered_dir(ctx) / "helm" / "post-install.json"))
+    )
+    values = aws.rendered_dir(ctx) / "helm" / "backend.values.yaml"
+    values.write_text(values.read_text() + "marker: rendered-once\n")
+
+    def render_again(*args: Any) -> None:
+        raise AssertionError("rendered again")
+
+    for name in ("render_all", "helm_values", "helm_releases", "post_install"):
+        monkeypatch.setattr(render_aws, name, render_again)
+    aws_deploy.deploy(ctx)
+    assert (
+        "marker: rendered-once"
+        in (ctx.state_dir / "deploy" / "helm" / "backend.values.yaml").read_text()
+    )
+
+
+def test_deploy_refuses_a_missing_or_stale_render(
+    ready: Path,  # noqa: F811
+    project: Project,
+) -> None:
+    ctx = context(project, ToolRunner(), "1000tps")
+    provisioned(ctx)
+    values = aws.rendered_dir(ctx) / "helm" / "mojaloop.values.yaml"
+    values.unlink()
+    with pytest.raises(UserError) as caught:
+        aws_deploy.deploy(ctx)
+    assert str(caught.value) == (
+        "no complete render of scenario 1000tps (.workspace/1000tps/aws/rendered/helm/"
+        "mojaloop.values.yaml missing): run `invoke render --scenario 1000tps --target aws`"
+    )
+    rendered(ctx)
+    group_vars = aws.rendered_dir(ctx) / "ansible" / "group_vars" / "all.json"
+    write_json_atomic(group_vars, read_json(group_vars) | {"mlperf_scenario_digest": "0ld"})
+    with pytest.raises(UserError) as caught:
+        aws_deploy.deploy(ctx)
+    assert str(caught.value) == (
+        "the inputs in .workspace/1000tps/aws/rendered/ were rendered from another version of "
+        f"scenario 1000tps (digest 0ld, now {ctx.scenario.digest}): "
+        "run `invoke render --scenario 1000tps --target aws`"
+    )
+    assert [step(c) for c in ctx.runner.plan] == []
 
 
 def test_deploy_needs_provision(project: Project) -> None:
@@ -216,15 +552,23 @@ def test_deploy_needs_provision(project: Project) -> None:
 def test_test_dry_run_shows_the_testrun_and_the_whole_plan(project: Project) -> None:
     lines: list[str] = []
     runner = ToolRunner(dry_run=True, lines=lines)
-    aws_test.test(context(project, runner, "1000tps"))
+    ctx = context(project, runner, "1000tps")
+    aws_test.test(ctx)
+    clusters = aws_access.clusters(ctx)
     assert [step(c) for c in runner.plan] == [
         "ssh tunnel",
         "helm uninstall k6",
         "helm upgrade k6",
+        *(["helm list"] * len(clusters)),
         "helm uninstall k6",
         "ssh close",
     ]
     text = "\n".join(lines)
+    for cluster in clusters:
+        kubeconfig = aws_access.kubeconfig(ctx, cluster)
+        assert f"[dry-run] helm list --all-namespaces -o json --kubeconfig {kubeconfig}" in lines
+    assert "read the image and imageID of every pod's containers" in text
+    assert sum("rendering it in memory" in line for line in lines) == 1
     assert "kind: TestRun" in text and "parallelism: 1" in text
     assert "arguments: --out experimental-prometheus-rw --tag testid=1000tps-" in text
     assert "watch TestRun k6/k6-mojaloop-k6-operator until finished or error" in text
@@ -290,13 +634,56 @@ def two_runners(
             return f"running {pod}\n{line}\n"
 
         monkeypatch.setattr(logs, "read_log", read_log)
-        ctx = context(checkout, ToolRunner(), name, root=checkout.root)
+
+        @contextlib.contextmanager
+        def core_api(ctx: StageContext, cluster: str) -> Iterator[FakeCore]:
+            yield FakeCore(PODS.get(cluster, {}))
+
+        monkeypatch.setattr(aws_deployed, "core_api", core_api)
+        ctx = context(checkout, ToolRunner(listed=LISTED), name, root=checkout.root)
         provisioned(ctx)
         ctx.state.mark("deployed", digest=ctx.scenario.digest)
-        ctx.state.mark("seeded")
+        ctx.state.mark("seeded", digest=ctx.scenario.digest)
         return ctx
 
     return prepare
+
+
+LISTED = {
+    "switch": helm_list([("mojaloop", "mojaloop", "mojaloop-17.1.0")]),
+    "k6": helm_list([("k6", "k6", "mojaloop-k6-operator-0.1.0")]),
+}
+
+
+def pod(name: str, owner: tuple[str, str], containers: dict[str, str], **labels: str) -> dict:
+    """A pod as the API lists it: its owner, its containers' images, their imageIDs."""
+    kind, owner_name = owner
+    return {
+        "metadata": {
+            "name": name,
+            "labels": labels,
+            "ownerReferences": [{"kind": kind, "name": owner_name, "controller": True}],
+        },
+        "spec": {"containers": [{"name": c, "image": image} for c, image in containers.items()]},
+        "status": {
+            "containerStatuses": [
+                {"name": c, "image": f"docker.io/{image}", "imageID": f"{image}@sha256:{c}"}
+                for c, image in containers.items()
+            ]
+        },
+    }
+
+
+LEDGER = {"central-ledger": "mojaloop/central-ledger:v17.0.0"}
+PODS = {
+    "switch": {
+        "mojaloop": [
+            pod("cl-7d9-a", ("ReplicaSet", "cl-7d9"), LEDGER, **{"pod-template-hash": "7d9"}),
+            pod("cl-7d9-b", ("ReplicaSet", "cl-7d9"), LEDGER, **{"pod-template-hash": "7d9"}),
+        ]
+    },
+    "k6": {"k6": [pod("runner-1-x", ("Job", "runner-1"), {"k6": "grafana/k6:1.0.0"})]},
+}
 
 
 def outcome(*codes: int) -> testrun.TestRunOutcome:
@@ -349,11 +736,53 @@ def test_runners_are_collected_merged_and_published_like_a_local_run(
         assert read_json(run / "runners" / str(i) / "k6-summary.json") == summaries[f"pod-{i}"]
         assert (run / "runners" / str(i) / "k6.log").read_text().startswith(f"running pod-{i}")
     assert "testid=" in (run / "k6.values.yaml").read_text()
+    # What the clusters ran, read back while the runner pods were there.
+    deployed = summary["deployed"]
+    assert deployed["scenario_digest"] == ctx.scenario.digest
+    assert deployed["deployed_at"] == ctx.state.get("deployed")["at"]
+    assert deployed["releases"] == [
+        {
+            "cluster": "switch",
+            "release": "mojaloop",
+            "namespace": "mojaloop",
+            "chart": "mojaloop-17.1.0",
+            "app_version": "v1",
+            "status": "deployed",
+        },
+        {
+            "cluster": "k6",
+            "release": "k6",
+            "namespace": "k6",
+            "chart": "mojaloop-k6-operator-0.1.0",
+            "app_version": "v1",
+            "status": "deployed",
+        },
+    ]
+    assert deployed["images"] == [
+        {
+            "cluster": "switch",
+            "namespace": "mojaloop",
+            "workload": "deployment/cl",
+            "container": "central-ledger",
+            "image": "mojaloop/central-ledger:v17.0.0",
+            "image_id": "mojaloop/central-ledger:v17.0.0@sha256:central-ledger",
+        },
+        {
+            "cluster": "k6",
+            "namespace": "k6",
+            "workload": "job/runner-1",
+            "container": "k6",
+            "image": "grafana/k6:1.0.0",
+            "image_id": "grafana/k6:1.0.0@sha256:k6",
+        },
+    ]
     steps = [step(c) for c in ctx.runner.plan]
+    clusters = aws_access.clusters(ctx)
     assert steps == [
         "ssh tunnel",
         "helm uninstall k6",
         "helm upgrade k6",
+        *(["helm list"] * len(clusters)),
         "http http://127.0.0.1:17099/api/v1/query",  # refused: the run goes on without it
         "helm uninstall k6",
         "ssh close",
@@ -393,6 +822,35 @@ def test_watcher_failures_keep_their_exit_status_and_write_nothing(
     assert [step(c) for c in ctx.runner.plan][-2:] == ["helm upgrade k6", "ssh close"]
 
 
-def test_test_needs_deploy_and_seed(project: Project) -> None:
-    with pytest.raises(UserError, match="test needs deploy first"):
-        aws_test.test(context(project, ToolRunner(), "1000tps"))
+def test_test_needs_deploy_and_seed_of_this_scenario(project: Project) -> None:
+    ctx = context(project, ToolRunner(), "1000tps")
+    with pytest.raises(UserError, match="test needs deploy first: run `invoke deploy"):
+        aws_test.test(ctx)
+    ctx.state.mark("deployed", digest=ctx.scenario.digest)
+    with pytest.raises(UserError, match="test needs seed first: run `invoke seed"):
+        aws_test.test(ctx)
+    ctx.state.mark("seeded", digest="0ld")
+    with pytest.raises(UserError, match="seeded for another version of scenario 1000tps"):
+        aws_test.test(ctx)
+    assert ctx.runner.plan == []
+
+
+def test_test_reads_the_rendered_k6_values(
+    two_runners: Callable[..., StageContext], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    summaries = {f"pod-{i}": runner_summary(i, 10, passed=True) for i in (1, 2)}
+    ctx = two_runners(outcome(0, 0), summaries)
+    values = aws.rendered_dir(ctx) / "helm" / "k6.values.yaml"
+    values.write_text(
+        values.read_text().replace("extraArguments: []", "extraArguments: [--no-color]")
+    )
+
+    def render_again(*args: Any) -> None:
+        raise AssertionError("rendered again")
+
+    for name in ("render_all", "helm_values", "helm_releases"):
+        monkeypatch.setattr(render_aws, name, render_again)
+    run = aws_test.test(ctx)
+    assert run is not None
+    recorded = yaml.safe_load((run / "k6.values.yaml").read_text())
+    assert recorded["extraArguments"][0] == "--no-color"

@@ -54,10 +54,12 @@ def build_summary(
     repo_root: Path,
     *,
     with_samples: bool = True,
+    deployed: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """summary.json from the run's figures (`k6.figures` or `k6.merge`) and its provenance, with
     the verdict's checks: thresholds and dropped iterations (`verdict.add_check` appends more);
-    `with_samples` False: several runners merged from their quantile grids, not their samples."""
+    `with_samples` False: several runners merged from their quantile grids, not their samples;
+    `deployed` (aws target): what the clusters ran, read back from them (aws_deployed.read_back)."""
     commit, dirty = _git_state(repo_root)
     summary: dict[str, Any] = {
         "schema_version": 2,
@@ -107,6 +109,8 @@ def build_summary(
         "thresholds": figures["thresholds"],
         "verdict": {"passed": True, "checks": []},
     }
+    if deployed is not None:
+        summary["deployed"] = deployed
     verdict.add_check(summary, verdict.thresholds(summary))
     verdict.add_check(summary, verdict.dropped_iterations(summary))
     return summary

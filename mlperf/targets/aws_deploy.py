@@ -1,22 +1,28 @@
-"""The AWS deploy stage: name resolution, our own objects, then the Helm releases in order.
+"""The AWS deploy stage: name resolution, our own objects, the Helm releases in order, patches.
 
-1. The rendered inputs are bound to Terraform's outputs (DFSP node IPs, the NLB, Prometheus)
-   and written to `.workspace/<scenario>/aws/deploy/`.
+1. The inputs provision (or `invoke render`) rendered into `<state>/rendered/` are read back (a
+   scenario is rendered once: a missing or stale render is refused, naming the command to run)
+   and bound to Terraform's outputs (DFSP node IPs, the NLB, Prometheus), then written to
+   `.workspace/<scenario>/aws/deploy/`.
 2. The objects we apply ourselves (namespaces, Grafana dashboards) are validated against the
    Kubernetes 1.32 schemas before anything is sent.
 3. Ansible's dfsp-hosts playbook makes `sim-<fsp>.local` resolve on the switch and k6 clusters.
 4. Through the SSH tunnel: kubectl applies our objects, then every release is installed with
-   `helm upgrade --install` (the one way releases are installed) in dependency order, and its
-   namespace is waited on with the kubernetes client until every workload is ready.
+   `helm upgrade --install` (the one way releases are installed) in dependency order, its
+   namespace is waited on with the kubernetes client until every workload is ready, and the
+   release's post-install patches (render_aws.patches) are applied and read back until they hold.
 
-A release whose chart version and values are unchanged since its last successful install is
-skipped (its stamp in state.json); `--force` installs it again.
+A release whose chart version, values and patches are unchanged since its last successful install
+is skipped (its stamp in state.json); `--force` installs it again. The state records the scenario
+digest as deployed only once every release holds it: the first install clears the old record.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,36 +37,106 @@ from mlperf.targets.base import StageContext
 
 HELM_TIMEOUT_S = 1800
 READY_TIMEOUT_S = 900
+PATCH_TIMEOUT_S = 900
 # Dependency order: Prometheus' CRDs before anything that could carry a ServiceMonitor; the
-# backend (Kafka, MySQL) before the switch services that connect to it at start; the simulators
-# once the switch answers; the k6 Operator last.
-ORDER = ("monitoring", "backend", "mojaloop", "simulator-", "k6-operator")
+# backend (Kafka, MySQL) before what connects to it at start (Kafka UI, the switch services);
+# the simulators once the switch answers; the k6 Operator last. A release matching none goes last.
+ORDER = ("monitoring", "backend", "kafka-ui", "mojaloop", "simulator-", "k6-operator")
 # Our chart is installed by the test stage, once per run.
 NOT_DEPLOYED = ("k6",)
+RELEASES_FILE = "helm/releases.json"
+PATCHES_FILE = "helm/post-install.json"
+DIGEST_FILE = "ansible/group_vars/all.json"  # carries mlperf_scenario_digest
+# What render_all always writes; each release's values file is named in RELEASES_FILE.
+RENDERED_FILES = (
+    "terraform.tfvars.json",
+    DIGEST_FILE,
+    RELEASES_FILE,
+    PATCHES_FILE,
+    "k6.env.json",
+)
 
 
 def folder(ctx: StageContext) -> Path:
     return ctx.state_dir / "deploy"
 
 
+def _load(path: Path, relative: str) -> Any:
+    text = path.read_text(encoding="utf-8")
+    try:
+        return json.loads(text) if relative.endswith(".json") else yaml.safe_load(text)
+    except (ValueError, yaml.YAMLError) as exc:
+        raise UserError(f"{path}: cannot be read ({' '.join(str(exc).split())})") from None
+
+
+def _read_rendered(base: Path) -> tuple[dict[str, Any], str | None]:
+    """The rendered files under `base` and what is missing (None when nothing is)."""
+    files: dict[str, Any] = {}
+    wanted = list(RENDERED_FILES)
+    while wanted:
+        relative = wanted.pop(0)
+        path = base / relative
+        if not path.is_file():
+            return files, relative
+        files[relative] = _load(path, relative)
+        if relative == RELEASES_FILE:
+            wanted += [r["values"] for r in files[relative]]
+    return files, None
+
+
+def rendered(ctx: StageContext) -> dict[str, Any]:
+    """What provision (or `invoke render`) rendered for this scenario, read back: the scenario is
+    rendered once. Refused when missing or rendered from another scenario digest; a dry run then
+    renders in memory, and says so."""
+    base = aws.rendered_dir(ctx)
+    where = ctx.project.relative(base)
+    files, missing = _read_rendered(base)
+    if missing is not None:
+        problem = f"no complete render of scenario {ctx.scenario.name} ({where}/{missing} missing)"
+    else:
+        digest = (files[DIGEST_FILE] or {}).get("mlperf_scenario_digest")
+        if digest == ctx.scenario.digest:
+            return files
+        problem = (
+            f"the inputs in {where}/ were rendered from another version of scenario "
+            f"{ctx.scenario.name} (digest {digest}, now {ctx.scenario.digest})"
+        )
+    hint = ctx.invoke_hint("render")
+    if ctx.dry_run:
+        ctx.echo(
+            f"[dry-run] {problem}: rendering it in memory for this plan "
+            f"(a real run stops here: run {hint})"
+        )
+        return render_aws.render_all(ctx.scenario)
+    raise UserError(f"{problem}: run {hint}")
+
+
 def bound_files(ctx: StageContext) -> dict[str, Any]:
     """Every rendered input with the addresses from Terraform's outputs filled in."""
     where = aws_access.topology(ctx)
     return render_aws.bind_addresses(
-        render_aws.render_all(ctx.scenario),
+        rendered(ctx),
         dfsp_ips=where.dfsp_ips,
         monitoring_ip=where.monitoring_ip,
         nlb_dns=where.nlb_dns,
     )
 
 
-def releases(ctx: StageContext) -> list[dict[str, Any]]:
+def release_named(files: dict[str, Any], name: str) -> dict[str, Any]:
+    """Release `name` of the rendered releases."""
+    found = [r for r in files[RELEASES_FILE] if r["release"] == name]
+    if not found:
+        raise UserError(f"{RELEASES_FILE}: no release {name}")
+    return found[0]
+
+
+def releases(files: dict[str, Any]) -> list[dict[str, Any]]:
     """The releases deploy installs, in dependency order."""
-    wanted = [r for r in render_aws.helm_releases(ctx.scenario) if r["release"] not in NOT_DEPLOYED]
+    wanted = [r for r in files[RELEASES_FILE] if r["release"] not in NOT_DEPLOYED]
 
     def rank(release: dict[str, Any]) -> int:
         name = release["release"]
-        return next(i for i, prefix in enumerate(ORDER) if name.startswith(prefix))
+        return next((i for i, prefix in enumerate(ORDER) if name.startswith(prefix)), len(ORDER))
 
     return sorted(wanted, key=rank)
 
@@ -85,9 +161,14 @@ def show_objects(ctx: StageContext, title: str, items: list[dict[str, Any]]) -> 
             ctx.echo(f"[dry-run]   {line}")
 
 
-def stamp(release: dict[str, Any], values: Any) -> str:
-    """What a release was installed with: its chart reference, version and values."""
-    text = json.dumps({"chart": release["chart"], "values": values}, sort_keys=True)
+def stamp(release: dict[str, Any], values: Any, patches: Sequence[Mapping[str, Any]] = ()) -> str:
+    """What a release was installed with: its chart reference, version, values and post-install
+    patches (without their `why`; a release without patches keeps the stamp it had before
+    patches were stamped)."""
+    payload: dict[str, Any] = {"chart": release["chart"], "values": values}
+    if patches:
+        payload["patches"] = [{k: v for k, v in p.items() if k != "why"} for p in patches]
+    text = json.dumps(payload, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -146,6 +227,45 @@ def wait_ready(ctx: StageContext, cluster: str, namespace: str) -> None:
         api.close()
 
 
+@contextlib.contextmanager
+def apps_api(ctx: StageContext, cluster: str) -> Iterator[Any]:
+    """The kubernetes AppsV1Api of `cluster`, through the tunnel."""
+    import kubernetes
+
+    from mlperf.kube import client
+
+    api = client.api_client(aws_access.kubeconfig(ctx, cluster))
+    try:
+        yield kubernetes.client.AppsV1Api(api)
+    finally:
+        api.close()
+
+
+def apply_patches(ctx: StageContext, patches: list[dict[str, Any]]) -> None:
+    """A release's post-install patches, each sent unless it already holds, then read back
+    until it holds; a dry run prints each body exactly as it would be sent."""
+    from mlperf.kube import patch
+
+    if ctx.dry_run:
+        for item in patches:
+            ctx.echo(
+                f"[dry-run] patch {patch.label(item)} on cluster {item['cluster']} (strategic "
+                f"merge, field manager {patch.FIELD_MANAGER}): "
+                f"{json.dumps(patch.body(item), sort_keys=True)}"
+            )
+        if patches:
+            ctx.echo(
+                "[dry-run] read each patched deployment back until its spec is as patched and its "
+                f"rollout done (kubernetes client, timeout {PATCH_TIMEOUT_S} s)"
+            )
+        return
+    for cluster in dict.fromkeys(item["cluster"] for item in patches):
+        with apps_api(ctx, cluster) as apps:
+            for item in patches:
+                if item["cluster"] == cluster:
+                    patch.apply(apps, item, timeout_s=PATCH_TIMEOUT_S, echo=ctx.echo)
+
+
 def deploy(ctx: StageContext) -> None:
     if not ctx.dry_run and not ctx.state.get("provisioned"):
         raise UserError(
@@ -174,7 +294,7 @@ def deploy(ctx: StageContext) -> None:
     )
     stamps = dict((ctx.state.get("helm") or {}).get("releases", {}))
     with aws_access.tunnel(ctx):
-        for release in releases(ctx):
+        for release in releases(files):
             _install(ctx, release, files, stamps)
             if release["release"] == "monitoring" and ours:
                 # The dashboards' namespace exists now; Grafana's sidecar picks them up.
@@ -187,12 +307,16 @@ def deploy(ctx: StageContext) -> None:
 def _install(
     ctx: StageContext, release: dict[str, Any], files: dict[str, Any], stamps: dict[str, str]
 ) -> None:
-    """One release: skipped when its stamp matches, else installed and waited on."""
+    """One release: skipped when its stamp matches, else installed, waited on and patched."""
     name = release["release"]
-    digest = stamp(release, files[release["values"]])
+    patches = [p for p in files[PATCHES_FILE] if p["release"] == name]
+    digest = stamp(release, files[release["values"]], patches)
     if stamps.get(name) == digest and not ctx.force:
         ctx.echo(f"deploy: {name} unchanged since its last install, skipped (--force redeploys)")
         return
+    if not ctx.dry_run:
+        # From here the clusters no longer hold what was recorded as deployed.
+        ctx.state.clear("deployed")
     chart = release["chart"]
     ctx.echo(
         f"deploy: {name} ({chart['name']} {chart['version'] or '(this checkout)'}) "
@@ -200,6 +324,7 @@ def _install(
     )
     aws.run_checked(ctx, helm_command(ctx, release, folder(ctx) / release["values"]))
     wait_ready(ctx, release["cluster"], release["namespace"])
+    apply_patches(ctx, patches)
     if not ctx.dry_run:
         stamps[name] = digest
         ctx.state.mark("helm", releases=stamps)

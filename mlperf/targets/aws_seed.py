@@ -760,10 +760,9 @@ def _access(ports: Any) -> SwitchAccess:
 
 def seed_stage(ctx: Any) -> None:
     """`invoke seed --target aws`: onboard, register, verify, through the tunnel."""
-    from mlperf.targets import aws, aws_access
+    from mlperf.targets import aws, aws_access, aws_deployed
 
-    if not ctx.dry_run and not ctx.state.get("deployed"):
-        raise UserError(f"seed needs deploy first: run {ctx.invoke_hint('deploy')}")
+    aws_deployed.require_deployed(ctx, "seed")
     aws.preflight(ctx)
     with aws_access.tunnel(ctx) as ports:
         seed_all(ctx, ctx.scenario, _access(ports))
@@ -774,8 +773,9 @@ def seed_stage(ctx: Any) -> None:
 def smoke_stage(ctx: Any) -> None:
     """`invoke smoke --target aws`: one transfer through the first payer's SDK."""
     from mlperf import smoke as smoke_test
-    from mlperf.targets import aws, aws_access
+    from mlperf.targets import aws, aws_access, aws_deployed
 
+    aws_deployed.require_deployed(ctx, "smoke")
     if not ctx.dry_run and not ctx.state.get("seeded"):
         raise UserError(f"smoke needs seed first: run {ctx.invoke_hint('seed')}")
     aws.preflight(ctx)

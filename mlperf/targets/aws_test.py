@@ -1,12 +1,16 @@
 """The AWS test stage: our chart's TestRun on the k6 cluster, watched, collected, merged.
 
-The chart is rendered here first (Helm's own engine, offline) and every object validated, so a
-bad value stops before the cluster is touched. Then, through the tunnel: the previous run's
-release is removed (a finished TestRun is never re-run), `helm upgrade --install` starts this
-one, the kubernetes client follows the TestRun to its end and reads every runner pod's exit
-code (`finished` does not mean passed: 99 is crossed thresholds), each runner's log carries its
-summary JSON, and the merged figures go into a run folder shaped like the local target's. When
-Prometheus answers, the steady-state percentiles of the run's native histograms are added.
+It refuses clusters deployed from another version of the scenario (aws_deployed). The k6
+release's values are the ones provision rendered (read back, not rendered again), bound to
+Terraform's outputs and tagged with this run's testid; the chart is rendered here first (Helm's
+own engine, offline) and every object validated, so a bad value stops before the cluster is
+touched. Then, through the tunnel: the previous run's release is removed (a finished TestRun is
+never re-run), `helm upgrade --install` starts this one, the kubernetes client follows the TestRun
+to its end and reads every runner pod's exit code (`finished` does not mean passed: 99 is crossed
+thresholds), each runner's log carries its summary JSON, and the merged figures go into a run
+folder shaped like the local target's, with what the clusters ran (chart versions, images) read
+back. When Prometheus answers, the steady-state percentiles of the run's native histograms are
+added.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from mlperf.fsutil import write_json_atomic, write_text_atomic
 from mlperf.results import record
 from mlperf.results.runs import RunFolder, run_id_for
 from mlperf.runner import Command
-from mlperf.targets import aws, aws_access, aws_deploy
+from mlperf.targets import aws, aws_access, aws_deploy, aws_deployed
 from mlperf.targets.base import StageContext
 
 RELEASE = "k6"
@@ -32,23 +36,21 @@ RELEASE = "k6"
 TESTRUN_OVERHEAD_S = 600
 
 
-def _release(ctx: StageContext) -> dict[str, Any]:
-    return next(r for r in render_aws.helm_releases(ctx.scenario) if r["release"] == RELEASE)
-
-
-def k6_values(ctx: StageContext, testid: str) -> dict[str, Any]:
-    """The chart's values for this run: the scenario's, bound to Prometheus, tagged `testid`."""
-    values = aws_deploy.bound_files(ctx)[_release(ctx)["values"]]
+def k6_values(files: dict[str, Any], release: dict[str, Any], testid: str) -> dict[str, Any]:
+    """The chart's values for this run: the rendered ones (`files`, bound to Prometheus), tagged
+    `testid`."""
+    values = dict(files[release["values"]])
     values["extraArguments"] = [*values["extraArguments"], "--tag", f"testid={testid}"]
     return values
 
 
-def rendered_objects(ctx: StageContext, values: dict[str, Any]) -> list[dict[str, Any]]:
+def rendered_objects(
+    ctx: StageContext, release: dict[str, Any], values: dict[str, Any]
+) -> list[dict[str, Any]]:
     """The ConfigMap and TestRun the release will create, validated (Kubernetes 1.32, CRD)."""
     from mlperf import helm_chart
     from mlperf.kube import validate
 
-    release = _release(ctx)
     objects = helm_chart.render(
         ctx.project.root / render_aws.K6_CHART,
         values,
@@ -66,20 +68,20 @@ def testrun_name(objects: list[dict[str, Any]]) -> str:
     return names[0]
 
 
-def _kubeconfig(ctx: StageContext) -> Path:
-    return aws_access.kubeconfig(ctx, _release(ctx)["cluster"])
+def _kubeconfig(ctx: StageContext, release: dict[str, Any]) -> Path:
+    return aws_access.kubeconfig(ctx, release["cluster"])
 
 
-def uninstall_command(ctx: StageContext) -> Command:
+def uninstall_command(ctx: StageContext, release: dict[str, Any]) -> Command:
     return Command(
         (
             "helm",
             "uninstall",
             RELEASE,
             "--namespace",
-            _release(ctx)["namespace"],
+            release["namespace"],
             "--kubeconfig",
-            str(_kubeconfig(ctx)),
+            str(_kubeconfig(ctx, release)),
             "--ignore-not-found",
             "--wait",
         ),
@@ -87,29 +89,40 @@ def uninstall_command(ctx: StageContext) -> Command:
     )
 
 
+def _require_seeded(ctx: StageContext) -> None:
+    seeded = ctx.state.get("seeded")
+    if ctx.dry_run or (seeded and seeded.get("digest") == ctx.scenario.digest):
+        return
+    if not seeded:
+        raise UserError(f"test needs seed first: run {ctx.invoke_hint('seed')}")
+    raise UserError(
+        f"test: the clusters were seeded for another version of scenario {ctx.scenario.name}: "
+        f"run {ctx.invoke_hint('seed')}"
+    )
+
+
 def test(ctx: StageContext) -> Path | None:
-    if not ctx.dry_run:
-        for stage, before in (("deployed", "deploy"), ("seeded", "seed")):
-            if not ctx.state.get(stage):
-                raise UserError(f"test needs {before} first: run {ctx.invoke_hint(before)}")
+    aws_deployed.require_deployed(ctx, "test")
+    _require_seeded(ctx)
     aws.preflight(ctx)
     load = ctx.scenario.load
     started = datetime.now(UTC)
     testid = f"{ctx.scenario.name}-{run_id_for(started)}"
-    values = k6_values(ctx, testid)
-    objects = rendered_objects(ctx, values)
+    files = aws_deploy.bound_files(ctx)
+    release = aws_deploy.release_named(files, RELEASE)
+    values = k6_values(files, release, testid)
+    objects = rendered_objects(ctx, release, values)
     name = testrun_name(objects)
-    release = _release(ctx)
     if ctx.dry_run:
         aws_deploy.show_objects(ctx, f"objects of release {RELEASE} and the TestRun CRD", objects)
-        return _run(ctx, None, values, name, testid, started)
+        return _run(ctx, None, release, values, name, testid, started)
     folder = RunFolder.start(ctx.project.runs_dir(ctx.scenario.name), started)
     try:
         ctx.echo(
             f"test: {load.tps:g} TPS for {load.duration_s:g} s ({load.transactions} transactions), "
             f"{load.parallelism} k6 runner pod(s) on cluster {release['cluster']}, TestRun {name}"
         )
-        return _run(ctx, folder, values, name, testid, started)
+        return _run(ctx, folder, release, values, name, testid, started)
     except BaseException:
         folder.discard()
         raise
@@ -118,12 +131,12 @@ def test(ctx: StageContext) -> Path | None:
 def _run(
     ctx: StageContext,
     folder: RunFolder | None,
+    release: dict[str, Any],
     values: dict[str, Any],
     name: str,
     testid: str,
     started: datetime,
 ) -> Path | None:
-    release = _release(ctx)
     work = folder.work if folder else ctx.project.runs_dir(ctx.scenario.name) / "<run-id>"
     # The values of this run: beside the deploy stage's files, and a copy in the run folder.
     values_file = aws_deploy.folder(ctx) / "helm" / "k6.run.values.yaml"
@@ -134,17 +147,20 @@ def _run(
         write_text_atomic(work / "k6.values.yaml", text)
         record.write_config(work, ctx.scenario, ctx.target, values["config"], [install])
     with aws_access.tunnel(ctx) as ports:
-        aws.run_checked(ctx, uninstall_command(ctx))
+        aws.run_checked(ctx, uninstall_command(ctx, release))
         aws.run_checked(ctx, install)
-        outcome = _watch(ctx, release["namespace"], name)
+        outcome = _watch(ctx, release, name)
         if outcome is None:
             ctx.echo(f"[dry-run] collect runners' logs into {ctx.project.relative(work)}/, merge")
+            aws_deployed.read_back(ctx)
             ctx.echo(
                 f"[dry-run] query Prometheus at {ports.url(ports.prometheus)} (testid {testid})"
             )
-            aws.run_checked(ctx, uninstall_command(ctx))
+            aws.run_checked(ctx, uninstall_command(ctx, release))
             return None
-        datas = _collect(ctx, work, release["namespace"], outcome)
+        datas = _collect(ctx, release, work, outcome)
+        # What served this run, read while its runner pods are still there.
+        deployed = aws_deployed.read_back(ctx)
         finished = datetime.now(UTC)
         steady, note = prometheus.steady_figures(
             ctx.runner,
@@ -154,12 +170,17 @@ def _run(
             window_s=int((finished - started).total_seconds()) + 60,
         )
         # Collected and merged: the TestRun and its pods can go.
-        aws.run_checked(ctx, uninstall_command(ctx))
+        aws.run_checked(ctx, uninstall_command(ctx, release))
     assert folder is not None
-    return _publish(ctx, folder, datas, testid, started, finished, steady, note)
+    figures = k6.figures(datas[0]) if len(datas) == 1 else k6.merge(datas, None)
+    version = str(values["runner"]["image"]).rpartition(":")[2]
+    return _publish(
+        ctx, folder, figures, version, testid, started, finished, steady, note, deployed
+    )
 
 
-def _watch(ctx: StageContext, namespace: str, name: str):
+def _watch(ctx: StageContext, release: dict[str, Any], name: str):
+    namespace = release["namespace"]
     timeout_s = ctx.scenario.load.duration_s + TESTRUN_OVERHEAD_S
     if ctx.dry_run:
         ctx.echo(
@@ -169,7 +190,7 @@ def _watch(ctx: StageContext, namespace: str, name: str):
         return None
     from mlperf.kube import client, logs, testrun
 
-    api = client.api_client(_kubeconfig(ctx))
+    api = client.api_client(_kubeconfig(ctx, release))
     try:
         return testrun.watch_testrun(api, namespace, name, timeout_s=timeout_s, echo=ctx.echo)
     except testrun.TestRunError as error:
@@ -186,14 +207,16 @@ def _watch(ctx: StageContext, namespace: str, name: str):
         api.close()
 
 
-def _collect(ctx: StageContext, work: Path, namespace: str, outcome: Any) -> list[dict[str, Any]]:
+def _collect(
+    ctx: StageContext, release: dict[str, Any], work: Path, outcome: Any
+) -> list[dict[str, Any]]:
     """Each runner's log and summary into the run folder: the root for one runner, as the local
     target writes it, runners/<i>/ for several."""
     from mlperf.kube import client
 
-    api = client.api_client(_kubeconfig(ctx))
+    api = client.api_client(_kubeconfig(ctx, release))
     try:
-        return _collect_with(ctx, api, work, namespace, outcome)
+        return _collect_with(ctx, api, work, release["namespace"], outcome)
     finally:
         api.close()
 
@@ -225,24 +248,25 @@ def _collect_with(
 def _publish(
     ctx: StageContext,
     folder: RunFolder,
-    datas: list[dict[str, Any]],
+    figures: dict[str, Any],
+    k6_version: str,
     testid: str,
     started: datetime,
     finished: datetime,
     steady: dict[str, Any] | None,
     note: str,
+    deployed: dict[str, Any] | None,
 ) -> Path:
-    figures = k6.figures(datas[0]) if len(datas) == 1 else k6.merge(datas, None)
-    version = str(render_aws.helm_values(ctx.scenario)["k6"]["runner"]["image"]).rpartition(":")[2]
     summary = record.build_summary(
         ctx.scenario,
         ctx.target,
         figures,
-        version,
+        k6_version,
         started,
         finished,
         ctx.project.root,
         with_samples=False,
+        deployed=deployed,
     )
     summary["load"]["testid"] = testid
     if steady is not None:
