@@ -75,7 +75,7 @@ def ansible_vars(scenario: Scenario) -> dict[str, Any]:
             name: [dict(t) for t in groups[name].get("taints", [])] for name in NODE_GROUPS
         },
         "mlperf_clusters": clusters,
-        # CoreDNS host entries on the k6 cluster and hostAliases on the switch.
+        # /etc/hosts entries and CoreDNS hosts blocks on the switch and k6 clusters.
         "mlperf_dfsp_hosts": [
             {"hostname": dfsp_hostname(dfsp_id), "dfsp_id": dfsp_id, "cluster": dfsp_id, "ip": None}
             for dfsp_id in ids
@@ -83,7 +83,7 @@ def ansible_vars(scenario: Scenario) -> dict[str, Any]:
         "mlperf_dfsp_hosts_note": (
             "ip is null on purpose: node IPs are known only after terraform apply; a later "
             "stage sets each host's ip from the Terraform outputs (the DFSP's node) before "
-            "the CoreDNS and hostAliases tasks run."
+            "the /etc/hosts and CoreDNS tasks run."
         ),
         "mlperf_sysctl": dict(SYSCTL),
         # community.general.pam_limits parameters, one entry per call.

@@ -28,7 +28,7 @@ from typing import Any
 
 import yaml
 
-from mlperf import dashboards, render_aws
+from mlperf import dashboards, render_aws, values_check
 from mlperf.errors import UserError
 from mlperf.fsutil import write_files, write_text_atomic
 from mlperf.runner import Command
@@ -107,7 +107,10 @@ def rendered(ctx: StageContext) -> dict[str, Any]:
             f"[dry-run] {problem}: rendering it in memory for this plan "
             f"(a real run stops here: run {hint})"
         )
-        return render_aws.render_all(ctx.scenario)
+        files = render_aws.render_all(ctx.scenario)
+        for line in values_check.render_check(ctx.project, files):
+            ctx.echo(f"[dry-run] {line}")
+        return files
     raise UserError(f"{problem}: run {hint}")
 
 

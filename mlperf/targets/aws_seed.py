@@ -146,7 +146,7 @@ class SwitchAccess:
 
     def callback_base(self, dfsp: str) -> str:
         """Where the switch calls `dfsp` back: its SDK inbound API, by the name the switch
-        cluster resolves (hostAliases), behind the simulator's ingress."""
+        cluster resolves (a CoreDNS hosts block), behind the simulator's ingress."""
         return f"http://{dfsp_hostname(dfsp)}/sim/{dfsp}/inbound"
 
 
