@@ -76,11 +76,28 @@ def find(project_root: Path, release: str, pinned_version: str | None) -> Upstre
     return None
 
 
+_OVERRIDE_17 = (
+    "17.x Deployment templates mount configOverride.<key> at /opt/app/<key>; 16.0.0's have "
+    "no configOverride"
+)
+
+
 def exemptions(release: str) -> dict[str, str]:
     """Dotted values paths of `release` that its chart on disk cannot show, each with why."""
     for prefix, exempt in _EXEMPT.items():
         if release == prefix or (prefix.endswith("-") and release.startswith(prefix)):
-            return dict(exempt)
+            found = dict(exempt)
+            if release == "mojaloop":
+                from mlperf.render_aws.mojaloop import SERVICES
+
+                found.update(
+                    {
+                        ".".join((*service.path, "configOverride")): _OVERRIDE_17
+                        for service in SERVICES.values()
+                        if service.config_override
+                    }
+                )
+            return found
     return {}
 
 

@@ -27,7 +27,7 @@ from mlperf.project import Project
 from mlperf.render_aws import mojaloop
 from mlperf.scenario.load import load_scenario
 from mlperf.values_check import probe
-from tests.conftest import REPO
+from tests.conftest import REPO, write_scenario
 
 CHARTS = upstream_charts.root(REPO)
 if not CHARTS.is_dir() and not os.environ.get(values_check.REQUIRED):
@@ -189,16 +189,28 @@ def test_render_refuses_a_renamed_key_and_writes_nothing(
     assert f"{RENAMED}: not in the values of {chart}, read by no template" in lines
     assert not checkout.state_dir("t", "aws").exists()
 
-    # The same scenario unchanged: that key is not among whatever today's values still have.
+    # The same scenario unchanged renders, and says what it checked.
     monkeypatch.setattr(mojaloop, "values", original)
-    try:
-        render(checkout.root, "t")
-    except Exit as error:
-        assert "replicaCnt" not in str(error.message)
-    else:
-        out = capsys.readouterr().out
-        assert "render: values check: " in out
-        assert (checkout.state_dir("t", "aws") / "rendered/helm/mojaloop.values.yaml").is_file()
+    render(checkout.root, "t")
+    out = capsys.readouterr().out
+    assert "render: values check: no silent key in the 13 releases whose chart is here" in out
+    assert (checkout.state_dir("t", "aws") / "rendered/helm/mojaloop.values.yaml").is_file()
+
+
+def test_a_config_override_is_noted_as_not_checked_on_the_closest_umbrella_chart(
+    checkout: Project, fresh_chain: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # 16.0.0 has no configOverride; 17.x mounts it where the service reads its config. The key
+    # is reported as not checked, with that reason, instead of failing as silent.
+    prepare = "centralledger-handler-transfer-prepare"
+    write_scenario(
+        checkout, "cfg", {"mojaloop": {"services": {prepare: {"config": {"PORT": 3001}}}}}
+    )
+    render(checkout.root, "cfg")
+    out = capsys.readouterr().out
+    line = next(line for line in out.splitlines() if "values check: mojaloop:" in line)
+    assert f"centralledger.{prepare}.configOverride" in line
+    assert "16.0.0's have no configOverride" in line
 
 
 def test_ci_check_fails_on_a_renamed_key(

@@ -17,8 +17,10 @@ from mlperf import helm_chart, render_aws, upstream_charts
 from mlperf.project import Project
 from mlperf.scenario.load import load_scenario
 from mlperf.scenario.model import Scenario
+from mlperf.values_check import AWS_SCENARIOS
 
 ROOT = Path(__file__).resolve().parents[2]
+__all__ = ["AWS_SCENARIOS"]  # the shipped AWS scenarios, for parametrize
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> None:

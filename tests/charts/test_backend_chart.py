@@ -24,9 +24,8 @@ from mlperf.errors import UserError
 from mlperf.render_aws.backend import BACKEND_TOPICS
 from mlperf.render_aws.placement import taint_tolerations
 from mlperf.scenario.model import Scenario
-from tests.charts.conftest import pod_spec, rendered, scenario, upstream, workloads
+from tests.charts.conftest import AWS_SCENARIOS, pod_spec, rendered, scenario, upstream, workloads
 
-AWS_SCENARIOS = ("500tps", "1000tps", "1000tps-replication", "2000tps")
 KAFKA = "StatefulSet/kafka-controller"
 PROVISIONING = "Job/kafka-provisioning"
 TOPIC = re.compile(

@@ -20,6 +20,7 @@ from mlperf.render_aws import k6_operator
 from mlperf.render_aws.placement import taint_tolerations
 from mlperf.scenario.model import Scenario
 from tests.charts.conftest import (
+    AWS_SCENARIOS,
     ROOT,
     pod_spec,
     release_entry,
@@ -29,7 +30,6 @@ from tests.charts.conftest import (
     workloads,
 )
 
-AWS_SCENARIOS = ("500tps", "1000tps", "1000tps-replication", "2000tps")
 MANAGER = "Deployment/k6-operator-controller-manager"
 TAINT = {"key": "dedicated", "value": "k6", "effect": "NoSchedule"}
 

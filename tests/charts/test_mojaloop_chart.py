@@ -30,6 +30,7 @@ from mlperf.errors import UserError
 from mlperf.render_aws import mojaloop
 from mlperf.scenario.model import Scenario
 from tests.charts.conftest import (
+    AWS_SCENARIOS,
     ROOT,
     container_env,
     pod_spec,
@@ -40,7 +41,6 @@ from tests.charts.conftest import (
     workloads,
 )
 
-SCENARIOS = ("500tps", "1000tps", "1000tps-replication", "2000tps")
 RELEASE = "mojaloop"
 NOTES = "mojaloop-17.1.0-notes"
 # Scenario services whose Deployment the 16.0.0 tree cannot render in 17.1.0's shape.
@@ -183,7 +183,7 @@ def conditions_16() -> dict[str, str]:
 # --- 1. what runs -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", SCENARIOS)
+@pytest.mark.parametrize("name", AWS_SCENARIOS)
 def test_the_workloads_are_the_named_services_and_what_seed_needs(name: str) -> None:
     services = scenario(name).config["mojaloop"]["services"]
     expected = {
@@ -197,7 +197,7 @@ def test_the_workloads_are_the_named_services_and_what_seed_needs(name: str) -> 
     assert [o["metadata"]["name"] for o in objects if o["kind"] == "Pod"] == []
 
 
-@pytest.mark.parametrize("name", SCENARIOS)
+@pytest.mark.parametrize("name", AWS_SCENARIOS)
 def test_every_17_1_0_dependency_not_kept_is_switched_off(name: str) -> None:
     values = values_of(name)
     dependencies = notes_chart()["dependencies"]
@@ -214,7 +214,7 @@ def test_every_17_1_0_dependency_not_kept_is_switched_off(name: str) -> None:
         assert dig(values, f"{kept}.enabled") is True, kept
 
 
-@pytest.mark.parametrize("name", SCENARIOS)
+@pytest.mark.parametrize("name", AWS_SCENARIOS)
 def test_every_top_level_key_is_a_dependency_of_the_chart(name: str) -> None:
     """No workspace-only block (such as a former `mlperf:`) reaches the chart's values."""
     known = set(conditions_16()) | {d["name"] for d in notes_chart()["dependencies"]}
@@ -225,7 +225,7 @@ def test_every_top_level_key_is_a_dependency_of_the_chart(name: str) -> None:
 # --- 2. placement -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", SCENARIOS)
+@pytest.mark.parametrize("name", AWS_SCENARIOS)
 def test_every_workload_is_placed_on_the_generic_nodes(name: str) -> None:
     placed = {k: w for k, w in workloads(rendered(name, RELEASE)).items() if k != FLAT_QUOTING}
     assert placed
@@ -260,7 +260,7 @@ def test_taints_of_the_generic_nodes_are_tolerated_everywhere() -> None:
 # --- 3. replicas --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", SCENARIOS)
+@pytest.mark.parametrize("name", AWS_SCENARIOS)
 def test_replicas_are_the_scenarios(name: str) -> None:
     found = workloads(rendered(name, RELEASE))
     values = values_of(name)
@@ -279,7 +279,7 @@ def test_replicas_are_the_scenarios(name: str) -> None:
 # --- 4. resources and log level -----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", SCENARIOS)
+@pytest.mark.parametrize("name", AWS_SCENARIOS)
 def test_resources_reach_each_service_by_value_or_by_patch(name: str) -> None:
     found = workloads(rendered(name, RELEASE))
     patches = mojaloop.post_install(scenario(name))
@@ -337,7 +337,7 @@ def test_patched_services_ignore_resources_given_as_values() -> None:
     assert checked == len(set(specs) - set(ONLY_17)) > 0
 
 
-@pytest.mark.parametrize("name", SCENARIOS)
+@pytest.mark.parametrize("name", AWS_SCENARIOS)
 def test_each_patch_targets_a_deployment_and_container_of_the_render(name: str) -> None:
     found = workloads(rendered(name, RELEASE))
     for p in mojaloop.post_install(scenario(name)):
@@ -354,7 +354,7 @@ def test_each_patch_targets_a_deployment_and_container_of_the_render(name: str) 
         assert set(p["resources"]) <= names, p["name"]
 
 
-@pytest.mark.parametrize("name", SCENARIOS)
+@pytest.mark.parametrize("name", AWS_SCENARIOS)
 def test_no_resources_value_where_no_template_reads_it(name: str) -> None:
     values = values_of(name)
     written = [
@@ -363,7 +363,7 @@ def test_no_resources_value_where_no_template_reads_it(name: str) -> None:
     assert written == ["account-lookup-service.account-lookup-service.resources"]
 
 
-@pytest.mark.parametrize("name", SCENARIOS)
+@pytest.mark.parametrize("name", AWS_SCENARIOS)
 def test_log_level_reaches_every_service_that_reads_it(name: str) -> None:
     level = scenario(name).config["mojaloop"]["log_level"]
     for key, workload in workloads(rendered(name, RELEASE)).items():
@@ -441,7 +441,7 @@ def test_security_toggles_that_nothing_applies_are_refused(toggle: str) -> None:
 # --- 7. images ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", SCENARIOS)
+@pytest.mark.parametrize("name", AWS_SCENARIOS)
 def test_every_image_has_a_fixed_tag(name: str) -> None:
     found = workloads(rendered(name, RELEASE))
     for key, workload in found.items():

@@ -20,6 +20,7 @@ from mlperf import helm_chart, render_aws
 from mlperf.render_aws import kafka_ui
 from mlperf.render_aws.placement import taint_tolerations
 from tests.charts.conftest import (
+    AWS_SCENARIOS,
     pod_spec,
     release_entry,
     rendered,
@@ -28,7 +29,6 @@ from tests.charts.conftest import (
     workloads,
 )
 
-AWS_SCENARIOS = ("500tps", "1000tps", "1000tps-replication", "2000tps")
 # `kubeRBACProxy.enabled: false`: the default of prometheus-community/helm-charts
 # charts/kube-state-metrics/values.yaml (5.28.x) and charts/prometheus-node-exporter/values.yaml
 # (4.43.x), the sub-chart lines kube-prometheus-stack 67.8.0's Chart.yaml requires.

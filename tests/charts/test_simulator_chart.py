@@ -25,6 +25,7 @@ from mlperf import helm_chart, render_aws
 from mlperf.render_aws import patches, simulator
 from mlperf.targets import aws_seed
 from tests.charts.conftest import (
+    AWS_SCENARIOS,
     container_env,
     pod_spec,
     release_entry,
@@ -34,7 +35,6 @@ from tests.charts.conftest import (
     workloads,
 )
 
-SCENARIOS = ("500tps", "1000tps", "1000tps-replication", "2000tps")
 DFSPS = ("fsp201", "fsp202", "fsp208")
 # The published campaign's sdk-scheme-adapter replicas per DFSP (the scenarios' README figures).
 SDK_REPLICAS = {"500tps": 8, "1000tps": 16, "1000tps-replication": 16, "2000tps": 12}
@@ -49,7 +49,7 @@ SWITCH_ENV = {
 NLB = "internal-mlperf-nlb-0123456789.elb.eu-west-2.amazonaws.com"
 
 cases = pytest.mark.parametrize(
-    ("scenario_name", "dfsp"), [(s, d) for s in SCENARIOS for d in DFSPS]
+    ("scenario_name", "dfsp"), [(s, d) for s in AWS_SCENARIOS for d in DFSPS]
 )
 
 
@@ -139,7 +139,7 @@ def test_scheme_adapter_env_has_the_dfsp_id_and_the_switch_endpoints(
     assert container_env(_deployment(objects, "backend", dfsp), "backend")["DFSP_ID"] == dfsp
 
 
-@pytest.mark.parametrize("scenario_name", SCENARIOS)
+@pytest.mark.parametrize("scenario_name", AWS_SCENARIOS)
 def test_the_switch_ingress_routes_each_endpoint_host_to_its_service(scenario_name: str) -> None:
     """Against the umbrella chart 16.0.0 (the closest to the pinned 17.1.0, whose
     quoting-service/chart-service values.yaml has the same `ingress.hostname`)."""
@@ -155,7 +155,7 @@ def test_the_switch_ingress_routes_each_endpoint_host_to_its_service(scenario_na
     assert routes[(SWITCH_ENV["TRANSFERS_ENDPOINT"], "/")] == "mojaloop-ml-api-adapter-service"
 
 
-@pytest.mark.parametrize("scenario_name", SCENARIOS)
+@pytest.mark.parametrize("scenario_name", AWS_SCENARIOS)
 def test_bound_vars_point_each_endpoint_host_at_the_nlb(scenario_name: str) -> None:
     files = _bound_files(scenario_name)
     switch_hosts = files["ansible/group_vars/all.json"]["mlperf_switch_hosts"]
