@@ -299,6 +299,7 @@ def test_deploy_dry_run_is_a_complete_ordered_plan_without_credentials(
     assert [step(c) for c in runner.plan] == [
         "playbook dfsp-hosts.yml",
         "ssh tunnel",
+        "kubectl apply switch-ingress.yaml",
         "helm upgrade monitoring",
         "kubectl apply switch.yaml",
         "helm upgrade backend",

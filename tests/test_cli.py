@@ -227,7 +227,7 @@ def test_render_writes_every_tool_input_and_says_where(
     result = invoke_cli("render", "--scenario", "t", "--target", "aws")
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith(
-        "render: 19 files for scenario t on aws in .workspace/t/aws/rendered/"
+        "render: 20 files for scenario t on aws in .workspace/t/aws/rendered/"
     )
     rendered = checkout.state_dir("t", "aws") / "rendered"
     tfvars = json.loads((rendered / "terraform.tfvars.json").read_text())

@@ -145,6 +145,7 @@ def test_output_file_list(checkout: Project) -> None:
         "helm/k6.values.yaml",
         "helm/releases.json",
         "helm/post-install.json",
+        "kubernetes/switch-ingress.yaml",
         "k6.env.json",
     ]
 
@@ -483,3 +484,30 @@ def test_ingresses_the_seed_stage_needs_are_on(checkout: Project) -> None:
         "hosts": ["sim-fsp201.local"],
     }
     assert simulator["ingress"]["ingressPathRewriteRegex"] == "(/|$)(.*)"
+
+
+def test_the_nlb_forwards_to_a_nodeport_service_of_the_ingress_controller(
+    checkout: Project,
+) -> None:
+    from mlperf.kube import validate
+
+    scenario = default(checkout)
+    manifest = render_aws.render_all(scenario)[render_aws.SWITCH_INGRESS_FILE]
+    (service,) = manifest["items"]
+    validate.check(manifest["items"], "switch ingress")
+    # The pods of MicroK8s' ingress DaemonSet (1.32), which bind the nodes' ports 80 and 443.
+    assert service["metadata"]["namespace"] == "ingress"
+    assert service["spec"]["selector"] == {"name": "nginx-ingress-microk8s"}
+    listeners = scenario.config["infrastructure"]["nlb"]["listeners"]
+    assert [(p["port"], p["targetPort"], p["nodePort"]) for p in service["spec"]["ports"]] == [
+        (listener["port"], listener["port"], listener["target_port"]) for listener in listeners
+    ]
+    without = default(checkout, "no-nlb", infrastructure={"nlb": {"enabled": False}})
+    assert render_aws.render_all(without)[render_aws.SWITCH_INGRESS_FILE]["items"] == []
+    odd = default(
+        checkout,
+        "odd",
+        infrastructure={"nlb": {"listeners": [{"port": 8080, "target_port": 30088}]}},
+    )
+    with pytest.raises(UserError, match=r"nlb\.listeners: port 8080"):
+        render_aws.render_all(odd)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from mlperf.render_aws import ingress
 from mlperf.render_aws.ansible import NOFILE, ansible_vars
 from mlperf.render_aws.backend import BACKEND_TOPICS
 from mlperf.render_aws.bind import bind_addresses
@@ -31,6 +32,9 @@ from mlperf.render_aws.topology import (
 )
 from mlperf.scenario.model import Scenario
 
+# Our own objects on the switch cluster, applied by deploy before any release.
+SWITCH_INGRESS_FILE = "kubernetes/switch-ingress.yaml"
+
 __all__ = [
     "BACKEND_TOPICS",
     "K6_CHART",
@@ -39,6 +43,7 @@ __all__ = [
     "NOFILE",
     "PROMETHEUS_NODE_PORT",
     "SWITCH_CLUSTER",
+    "SWITCH_INGRESS_FILE",
     "SWITCH_NAMESPACE",
     "ansible_vars",
     "aws_outbound_urls",
@@ -64,5 +69,6 @@ def render_all(scenario: Scenario) -> dict[str, Any]:
         files[f"helm/{release}.values.yaml"] = values
     files["helm/releases.json"] = helm_releases(scenario)
     files["helm/post-install.json"] = post_install(scenario)
+    files[SWITCH_INGRESS_FILE] = ingress.manifest(scenario)
     files["k6.env.json"] = k6_env(scenario)
     return files

@@ -4,9 +4,11 @@
    scenario is rendered once: a missing or stale render is refused, naming the command to run)
    and bound to Terraform's outputs (DFSP node IPs, the NLB, Prometheus), then written to
    `.workspace/<scenario>/aws/deploy/`.
-2. The objects we apply ourselves (namespaces, Grafana dashboards) are validated against the
-   Kubernetes 1.32 schemas before anything is sent.
-3. Ansible's dfsp-hosts playbook makes `sim-<fsp>.local` resolve on the switch and k6 clusters.
+2. The objects we apply ourselves (the switch ingress' NodePort Service that the NLB forwards
+   to, the Grafana dashboards) are validated against the Kubernetes 1.32 schemas before anything
+   is sent.
+3. Ansible's dfsp-hosts playbook makes `sim-<fsp>.local` resolve on the switch and k6 clusters,
+   and the switch's ingress names resolve to the NLB on the DFSP clusters.
 4. Through the SSH tunnel: kubectl applies our objects, then every release is installed with
    `helm upgrade --install` (the one way releases are installed) in dependency order, its
    namespace is waited on with the kubernetes client until every workload is ready, and the
@@ -53,6 +55,7 @@ RENDERED_FILES = (
     DIGEST_FILE,
     RELEASES_FILE,
     PATCHES_FILE,
+    render_aws.SWITCH_INGRESS_FILE,
     "k6.env.json",
 )
 
@@ -280,11 +283,16 @@ def deploy(ctx: StageContext) -> None:
     files = bound_files(ctx)
     ours = objects(ctx)
     validate.check(ours, "deploy objects")
+    ingress = files[render_aws.SWITCH_INGRESS_FILE]["items"]
+    validate.check(ingress, render_aws.SWITCH_INGRESS_FILE)
     base = folder(ctx)
     manifest = base / "manifests" / f"{render_aws.SWITCH_CLUSTER}.yaml"
     if ctx.dry_run:
         for relative in files:
             ctx.echo(f"[dry-run] write {ctx.project.relative(base / relative)}")
+        show_objects(
+            ctx, f"write {ctx.project.relative(base / render_aws.SWITCH_INGRESS_FILE)}", ingress
+        )
         show_objects(ctx, f"write {ctx.project.relative(manifest)}", ours)
     else:
         write_files(files, base)
@@ -297,6 +305,14 @@ def deploy(ctx: StageContext) -> None:
     )
     stamps = dict((ctx.state.get("helm") or {}).get("releases", {}))
     with aws_access.tunnel(ctx):
+        if ingress:
+            # The NLB's target NodePorts, before anything is called through the NLB.
+            aws.run_checked(
+                ctx,
+                kubectl_apply(
+                    ctx, render_aws.SWITCH_CLUSTER, base / render_aws.SWITCH_INGRESS_FILE
+                ),
+            )
         for release in releases(files):
             _install(ctx, release, files, stamps)
             if release["release"] == "monitoring" and ours:
