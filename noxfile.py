@@ -152,7 +152,8 @@ def molecule(session: nox.Session) -> None:
 
 @nox.session(venv_backend="none")
 def tests(session: nox.Session) -> None:
-    """Unit, lab API, k6 script and stage tests (not the infrastructure code, not end to end)."""
+    """Unit, lab API, k6 script and stage tests (not the infrastructure code, not the contract
+    tests of the contract and charts sessions, not end to end)."""
     _python(
         session,
         "-m",
@@ -161,6 +162,7 @@ def tests(session: nox.Session) -> None:
         "not e2e",
         "--ignore=tests/infra",
         "--ignore=tests/contract",
+        "--ignore=tests/charts",
         *session.posargs,
     )
 
