@@ -218,3 +218,17 @@ def tunnel(ctx: StageContext) -> Iterator[Forwards]:
         yield ports
     finally:
         ctx.runner.run(close_command(ctx), on_line=lambda _line: None, quiet=True)
+
+
+@contextlib.contextmanager
+def kube_api(ctx: StageContext, cluster: str, api: str) -> Iterator[Any]:
+    """The kubernetes client's `api` (e.g. "AppsV1Api") for `cluster`, through the tunnel."""
+    import kubernetes
+
+    from mlperf.kube import client
+
+    connection = client.api_client(kubeconfig(ctx, cluster))
+    try:
+        yield getattr(kubernetes.client, api)(connection)
+    finally:
+        connection.close()

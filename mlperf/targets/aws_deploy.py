@@ -24,7 +24,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -233,18 +233,9 @@ def wait_ready(ctx: StageContext, cluster: str, namespace: str) -> None:
         api.close()
 
 
-@contextlib.contextmanager
-def apps_api(ctx: StageContext, cluster: str) -> Iterator[Any]:
+def apps_api(ctx: StageContext, cluster: str) -> contextlib.AbstractContextManager[Any]:
     """The kubernetes AppsV1Api of `cluster`, through the tunnel."""
-    import kubernetes
-
-    from mlperf.kube import client
-
-    api = client.api_client(aws_access.kubeconfig(ctx, cluster))
-    try:
-        yield kubernetes.client.AppsV1Api(api)
-    finally:
-        api.close()
+    return aws_access.kube_api(ctx, cluster, "AppsV1Api")
 
 
 def apply_patches(ctx: StageContext, patches: list[dict[str, Any]]) -> None:

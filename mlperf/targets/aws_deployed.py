@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from mlperf.errors import UserError
@@ -115,18 +115,9 @@ def pod_images(cluster: str, pods: Iterable[Mapping[str, Any]]) -> list[dict[str
     ]
 
 
-@contextlib.contextmanager
-def core_api(ctx: StageContext, cluster: str) -> Iterator[Any]:
+def core_api(ctx: StageContext, cluster: str) -> contextlib.AbstractContextManager[Any]:
     """The kubernetes CoreV1Api of `cluster`, through the tunnel."""
-    import kubernetes
-
-    from mlperf.kube import client
-
-    api = client.api_client(aws_access.kubeconfig(ctx, cluster))
-    try:
-        yield kubernetes.client.CoreV1Api(api)
-    finally:
-        api.close()
+    return aws_access.kube_api(ctx, cluster, "CoreV1Api")
 
 
 def images(ctx: StageContext, cluster: str, namespaces: Iterable[str]) -> list[dict[str, Any]]:
