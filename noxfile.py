@@ -53,9 +53,10 @@ def lint(session: nox.Session) -> None:
 
 @nox.session(venv_backend="none")
 def schemas(session: nox.Session) -> None:
-    """The scenario reference is current and every shipped scenario validates."""
+    """The scenario reference and the results tables are current; every scenario validates."""
     _python(session, "-m", "mlperf.scenario.reference", "--check")
     _python(session, "-m", "invoke", "validate", "--all")
+    _python(session, "-m", "mlperf.results.tables", "--check")
 
 
 @nox.session(venv_backend="none")

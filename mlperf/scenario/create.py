@@ -44,7 +44,9 @@ def new_scenario(project: Project, name: str, source: str) -> Path:
         _rename_infrastructure(work / "overrides" / "infrastructure.yaml", name)
         (work / "README.md").write_text(
             f"# Scenario `{name}`\n\nCreated from [`{source}`](../{source}/README.md) by "
-            f"`invoke scenario-new`. Say here what this scenario is for and what it changes.\n",
+            f"`invoke scenario-new`. Say here what this scenario is for and what it changes.\n"
+            # The runs table `python -m mlperf.results.tables` writes between the markers.
+            "\n## Our runs\n\n<!-- mlperf:runs:start -->\n<!-- mlperf:runs:end -->\n",
             encoding="utf-8",
         )
         work.rename(target)
