@@ -708,9 +708,11 @@ def test_runners_are_collected_merged_and_published_like_a_local_run(
     with pytest.raises(UserError) as caught:
         aws_test.test(ctx)
     assert caught.value.exit_code == 1
-    assert str(caught.value) == (
+    assert str(caught.value).startswith(
         "run failed: thresholds: crossed success_rate rate>0.99 (full run); "
-        "dropped_iterations: 4 of 904 iterations dropped (0.442 %), limit 0.100 %"
+        "dropped_iterations: 4 of 904 iterations dropped (0.442 %), limit 0.100 %; "
+        "validity_gate: steady window unknown: Prometheus not reachable at "
+        "http://127.0.0.1:17099 ("
     )
     [run] = checkout.runs_dir(ctx.scenario.name).iterdir()
     summary = read_json(run / "summary.json")
@@ -725,6 +727,7 @@ def test_runners_are_collected_merged_and_published_like_a_local_run(
     assert [(c["name"], c["ok"]) for c in summary["verdict"]["checks"]] == [
         ("thresholds", False),
         ("dropped_iterations", False),
+        ("validity_gate", False),  # no Prometheus: the gate cannot pass
     ]
     text = (run / "summary.txt").read_text().splitlines()[1]
     assert text.endswith(
@@ -785,6 +788,7 @@ def test_runners_are_collected_merged_and_published_like_a_local_run(
         "helm upgrade k6",
         *(["helm list"] * len(clusters)),
         "http http://127.0.0.1:17099/api/v1/query",  # refused: the run goes on without it
+        "http http://127.0.0.1:17099/api/v1/query_range",  # the run's series: refused too
         "helm uninstall k6",
         "ssh close",
     ]
@@ -851,7 +855,9 @@ def test_test_reads_the_rendered_k6_values(
 
     for name in ("render_all", "helm_values", "helm_releases"):
         monkeypatch.setattr(render_aws, name, render_again)
-    run = aws_test.test(ctx)
-    assert run is not None
+    # Nothing answers on the tunnel's Prometheus port: the validity gate fails the run.
+    with pytest.raises(UserError, match="validity_gate: steady window unknown"):
+        aws_test.test(ctx)
+    [run] = ctx.project.runs_dir(ctx.scenario.name).iterdir()
     recorded = yaml.safe_load((run / "k6.values.yaml").read_text())
     assert recorded["extraArguments"][0] == "--no-color"

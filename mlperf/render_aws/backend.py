@@ -52,6 +52,9 @@ BACKEND_IMAGES: dict[str, tuple[str, str]] = {
     "proxy-cache-redis": ("redis-cluster", "7.2.5-debian-12-r3"),
     "proxy-cache-redis-standalone": ("redis", "7.4.2-debian-12-r6"),
 }
+# The Kafka chart's JMX exporter (kafka 31.5.0 default tag), run when monitoring is on.
+JMX_EXPORTER_IMAGE = ("jmx-exporter", "1.1.0-debian-12-r7")
+MONITORING_RELEASE = "monitoring"
 IMAGE_REGISTRY = "docker.io"
 IMAGE_NAMESPACE = "bitnamilegacy"
 
@@ -73,7 +76,7 @@ def values(scenario: Scenario) -> dict[str, Any]:
         # The Bitnami charts refuse images outside docker.io/bitnami unless told (their
         # common.errors.insecureImages, called from each sub-chart's NOTES.txt).
         "global": {"security": {"allowInsecureImages": True}},
-        "kafka": _kafka(backend["kafka"], kafka_group),
+        "kafka": _kafka(backend["kafka"], kafka_group, scenario.config["monitoring"]["enabled"]),
         "mysql": _mysql(backend["mysql"], data_group),
     }
     values["cl-mongodb"] = {"enabled": False}
@@ -92,7 +95,7 @@ def values(scenario: Scenario) -> dict[str, Any]:
     return values
 
 
-def _kafka(kafka: Mapping[str, Any], group: Mapping[str, Any]) -> dict[str, Any]:
+def _kafka(kafka: Mapping[str, Any], group: Mapping[str, Any], monitored: bool) -> dict[str, Any]:
     factor = kafka["replication_factor"]
     partitions = {name: entry["partitions"] for name, entry in kafka["topics"].items()}
     topics = [*BACKEND_TOPICS, *sorted(set(partitions) - set(BACKEND_TOPICS))]
@@ -100,7 +103,7 @@ def _kafka(kafka: Mapping[str, Any], group: Mapping[str, Any]) -> dict[str, Any]
     # controller count is the broker count; no broker-only nodes.
     controller: dict[str, Any] = {"replicaCount": kafka["replicas"], **node_placement(group)}
     controller.update(_resources(kafka))
-    return {
+    values: dict[str, Any] = {
         "enabled": True,
         "controller": controller,
         "broker": {"replicaCount": 0},
@@ -124,6 +127,31 @@ def _kafka(kafka: Mapping[str, Any], group: Mapping[str, Any]) -> dict[str, Any]
             ],
             **node_placement(group),
         },
+    }
+    if monitored:
+        values["metrics"] = _kafka_metrics()
+    return values
+
+
+def _kafka_metrics() -> dict[str, Any]:
+    """The JMX exporter beside each broker, scraped by the monitoring release's Prometheus.
+
+    The AWS validity gate reads the brokers' per-topic message counts
+    (`kafka_server_brokertopicmetrics_messagesinpersec_count{topic}`: the Kafka chart's JMX rule
+    `kafka.server<type=(.+), name=(.+), topic=(.+)><>(Count|OneMinuteRate)`, lower-cased).
+    kube-prometheus-stack selects ServiceMonitors labelled `release: <its release>`.
+    """
+    image, tag = JMX_EXPORTER_IMAGE
+    return {
+        "jmx": {
+            "enabled": True,
+            "image": {
+                "registry": IMAGE_REGISTRY,
+                "repository": f"{IMAGE_NAMESPACE}/{image}",
+                "tag": tag,
+            },
+        },
+        "serviceMonitor": {"enabled": True, "labels": {"release": MONITORING_RELEASE}},
     }
 
 

@@ -9,8 +9,10 @@ never re-run), `helm upgrade --install` starts this one, the kubernetes client f
 to its end and reads every runner pod's exit code (`finished` does not mean passed: 99 is crossed
 thresholds), each runner's log carries its summary JSON, and the merged figures go into a run
 folder shaped like the local target's, with what the clusters ran (chart versions, images) read
-back. When Prometheus answers, the steady-state percentiles of the run's native histograms are
-added.
+back. From Prometheus: the steady-state percentiles of the run's native histograms, the run's
+series second by second (raw/seconds.parquet and raw/meta.json: the analysis never needs the
+cluster again) and the validity gate (mlperf/results/aws_gate.py), a verdict check that fails
+the run when Kafka's topic rates say the switch did not do what k6 counted, or cannot say.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import yaml
 from mlperf import k6, prometheus, render_aws
 from mlperf.errors import UserError
 from mlperf.fsutil import write_json_atomic, write_text_atomic
-from mlperf.results import record
+from mlperf.results import aws_gate, raw, record, verdict
 from mlperf.results.runs import RunFolder, run_id_for
 from mlperf.runner import Command
 from mlperf.targets import aws, aws_access, aws_deploy, aws_deployed
@@ -156,9 +158,11 @@ def _run(
             ctx.echo(
                 f"[dry-run] query Prometheus at {ports.url(ports.prometheus)} (testid {testid})"
             )
+            _show_queries(ctx, testid)
             aws.run_checked(ctx, uninstall_command(ctx, release))
             return None
         datas = _collect(ctx, release, work, outcome)
+        figures = k6.figures(datas[0]) if len(datas) == 1 else k6.merge(datas, None)
         # What served this run, read while its runner pods are still there.
         deployed = aws_deployed.read_back(ctx)
         finished = datetime.now(UTC)
@@ -169,14 +173,91 @@ def _run(
             end=time.time(),
             window_s=int((finished - started).total_seconds()) + 60,
         )
+        gate = _raw_and_gate(ctx, work, ports.url(ports.prometheus), testid, figures, started)
         # Collected and merged: the TestRun and its pods can go.
         aws.run_checked(ctx, uninstall_command(ctx, release))
     assert folder is not None
-    figures = k6.figures(datas[0]) if len(datas) == 1 else k6.merge(datas, None)
     version = str(values["runner"]["image"]).rpartition(":")[2]
     return _publish(
-        ctx, folder, figures, version, testid, started, finished, steady, note, deployed
+        ctx, folder, figures, version, testid, started, finished, steady, note, deployed, gate
     )
+
+
+# The central ledger's MySQL has no forward in the tunnel (aws_access.forwards).
+LEDGER_UNREACHABLE = aws_gate.Ledger(
+    None, "central-ledger's database is not reachable from the workspace (no forward to MySQL)"
+)
+
+
+def _show_queries(ctx: StageContext, testid: str) -> None:
+    """A dry run's Prometheus queries: the run's series, then the validity gate's."""
+    ctx.echo(f"[dry-run] instant, at the run's end: {prometheus.last_sample_query(testid)}")
+    for name, query in prometheus.series_queries(testid).items():
+        step = f"{prometheus.STEP_S} s"
+        ctx.echo(f"[dry-run] query_range over the run, step {step}, {name}: {query}")
+    load = ctx.scenario.load
+    window_s = round(load.duration_s - load.warmup_s - load.drain_s)
+    for query in aws_gate.queries(window_s):
+        ctx.echo(f"[dry-run] instant, at the steady window's end (validity gate): {query}")
+    ctx.echo(
+        f"[dry-run] write {raw.SECONDS_FILE} and {raw.META_FILE}; validity gate: "
+        f"{LEDGER_UNREACHABLE.note}"
+    )
+
+
+def _raw_and_gate(
+    ctx: StageContext,
+    work: Path,
+    base_url: str,
+    testid: str,
+    figures: dict[str, Any],
+    started: datetime,
+) -> tuple[dict[str, Any], verdict.Check]:
+    """The run's per-second series into raw/, and the validity gate's record and check."""
+    load = ctx.scenario.load
+    try:
+        series = prometheus.run_series(
+            ctx.runner,
+            base_url,
+            testid,
+            run_s=figures["test_run_duration_s"],
+            since=started.timestamp(),
+            until=time.time(),
+        )
+    except prometheus.PrometheusError as error:
+        ctx.echo(f"test: no per-second series from Prometheus: {error}")
+        return aws_gate.evaluate(
+            ctx.runner, base_url, None, load, figures, LEDGER_UNREACHABLE, str(error)
+        )
+    raw.write_table(_table(series.rows), work / raw.SECONDS_FILE)
+    write_json_atomic(
+        work / raw.META_FILE,
+        {
+            "target": ctx.target,
+            "source": "prometheus",
+            "testid": testid,
+            "load_start_ms": series.load_start_ms,
+            "load_start_from": "the last k6_vus sample less k6's test run duration",
+            "target_tps": load.tps,
+            "duration_s": load.duration_s,
+            "warmup_s": load.warmup_s,
+            "drain_s": load.drain_s,
+            "parallelism": load.parallelism,
+            "step_s": prometheus.STEP_S,
+            "seconds": series.seconds,
+            "queries": series.queries,
+        },
+    )
+    return aws_gate.evaluate(
+        ctx.runner, base_url, series.load_start_ms, load, figures, LEDGER_UNREACHABLE
+    )
+
+
+def _table(rows: dict[str, list[Any]]) -> Any:
+    import pyarrow as pa
+
+    schema = raw.seconds_schema()
+    return pa.Table.from_pydict(rows, schema=schema)
 
 
 def _watch(ctx: StageContext, release: dict[str, Any], name: str):
@@ -256,6 +337,7 @@ def _publish(
     steady: dict[str, Any] | None,
     note: str,
     deployed: dict[str, Any] | None,
+    gate: tuple[dict[str, Any], verdict.Check],
 ) -> Path:
     summary = record.build_summary(
         ctx.scenario,
@@ -273,4 +355,8 @@ def _publish(
         summary["prometheus"] = {"source": note, "latency_ms": steady}
     else:
         ctx.echo(f"test: no steady-state figures from Prometheus: {note}")
+    block, check = gate
+    # summary.json's validity_gate block has the local gate's shape: the AWS one is a file.
+    write_json_atomic(folder.work / "validity_gate.json", block)
+    verdict.add_check(summary, check)
     return record.publish(folder, summary, ctx.echo, ctx.project.relative)

@@ -276,3 +276,50 @@ def test_bitnami_charts_refuse_legacy_images_unless_allowed() -> None:
         chart_dir, {**own, "global": values["global"]}, release="backend", namespace="mojaloop"
     )
     assert images(allowed) == {"docker.io/bitnamilegacy/redis:7.4.2-debian-12-r6"}
+
+
+# --- Kafka metrics for the AWS validity gate ---------------------------------------------------
+
+
+def test_kafka_topic_counts_reach_prometheus_when_monitoring_is_on() -> None:
+    from mlperf.results import aws_gate
+
+    objects = rendered("1000tps", "backend")
+    kafka = workloads(objects)[KAFKA]
+    exporter = [c for c in pod_spec(kafka)["containers"] if c["name"] == "jmx-exporter"]
+    assert exporter and exporter[0]["image"].startswith("docker.io/bitnamilegacy/jmx-exporter:")
+    (monitor,) = [o for o in objects if o["kind"] == "ServiceMonitor"]
+    # kube-prometheus-stack's Prometheus selects ServiceMonitors by its release's label.
+    assert monitor["metadata"]["labels"]["release"] == "monitoring"
+    (service,) = [
+        o
+        for o in objects
+        if o["kind"] == "Service"
+        and all(
+            o["metadata"]["labels"].get(k) == v
+            for k, v in monitor["spec"]["selector"]["matchLabels"].items()
+        )
+    ]
+    scraped = {e["port"] for e in monitor["spec"]["endpoints"]}
+    assert scraped <= {p["name"] for p in service["spec"]["ports"]}
+    # The JMX rule that names the per-topic message count the gate queries.
+    config = next(
+        o["data"]["jmx-kafka-prometheus.yml"]
+        for o in objects
+        if o["kind"] == "ConfigMap" and "jmx-kafka-prometheus.yml" in o.get("data", {})
+    )
+    rule = "kafka.server<type=(.+), name=(.+), topic=(.+)><>(Count|OneMinuteRate)"
+    assert rule in config and "name: kafka_server_$1_$2_$4" in config
+    assert "lowercaseOutputName: true" in config
+    assert aws_gate.METRIC == "kafka_server_brokertopicmetrics_messagesinpersec_count"
+
+
+def test_no_service_monitor_without_monitoring() -> None:
+    config = copy.deepcopy(dict(scenario("1000tps").config))
+    config["monitoring"]["enabled"] = False
+    off = dataclasses.replace(scenario("1000tps"), config=config)
+    objects = render(off)
+    assert not [o for o in objects if o["kind"] == "ServiceMonitor"]
+    assert all(
+        c["name"] != "jmx-exporter" for c in pod_spec(workloads(objects)[KAFKA])["containers"]
+    )
