@@ -20,7 +20,7 @@ from mlperf.errors import UserError
 from mlperf.fsutil import write_files
 from mlperf.project import Project
 from mlperf.runner import Runner
-from mlperf.scenario import report
+from mlperf.scenario import report as scenario_report
 from mlperf.scenario.create import new_scenario
 from mlperf.scenario.load import evaluate, load_scenario, scenario_names
 from mlperf.targets import RENDER_CHECKS, RENDERERS, check_target, stage_function
@@ -227,7 +227,7 @@ def validate(c, scenario=None, all=False, strict=False):
             echo(f"scenario {name}\n  schema  ERROR  {error}\n{name}: 1 error(s)")
             errors += 1
             continue
-        for line in report.table(evaluation):
+        for line in scenario_report.table(evaluation):
             echo(line)
         errors += len(evaluation.errors)
         warnings += len(evaluation.warnings)
@@ -248,6 +248,63 @@ def scenario_new(c, name, from_="local"):
     echo(f"scenario-new: created {project.relative(folder)}/ from {from_}; edit its overrides/")
 
 
+@task(
+    help={
+        "scenario": HELP["scenario"],
+        "run": "run id under runs/ (default: the latest run of the scenario)",
+    }
+)
+def report(c, scenario=None, run=None):
+    """Write report.html and its plots into a run folder, from the run's own files."""
+    from mlperf.report import report_for
+
+    try:
+        project = Project(Path(c.config.mlperf.root))
+        path = report_for(project, setting(c, "scenario", scenario), run, echo=echo)
+    except UserError as error:
+        raise Exit(f"report: {error}", code=error.exit_code) from None
+    echo(f"report: {project.relative(path)}")
+
+
+@task(
+    help={
+        "run-a": "the earlier run id (default: the run before RUN-B)",
+        "run-b": "the later run id (default: the latest run)",
+        "scenario": HELP["scenario"],
+        "baseline": "compare the scenario's baseline run (invoke baseline) with RUN-B",
+    },
+    auto_shortflags=False,  # -r is --run in report and baseline
+)
+def compare(c, run_a=None, run_b=None, scenario=None, baseline=False):
+    """Compare two runs of a scenario, figure by figure, with significance; exit 1 on a
+    regression beyond the scenario's tolerance."""
+    from mlperf.results.compare import compare_runs
+
+    try:
+        project = Project(Path(c.config.mlperf.root))
+        name = setting(c, "scenario", scenario)
+        result = compare_runs(project, name, run_a, run_b, baseline=baseline)
+    except UserError as error:
+        raise Exit(f"compare: {error}", code=error.exit_code) from None
+    for line in result.lines():
+        echo(line)
+    if result.regressed:
+        raise Exit(f"compare: regression: {'; '.join(result.regressed)}", code=1)
+
+
+@task(help={"scenario": HELP["scenario"], "run": "run id to mark (default: the latest run)"})
+def baseline(c, scenario=None, run=None):
+    """Mark a run as the scenario's baseline for `invoke compare --baseline`."""
+    from mlperf.results.baseline import mark_baseline
+
+    try:
+        project = Project(Path(c.config.mlperf.root))
+        path = mark_baseline(project, setting(c, "scenario", scenario), run)
+    except UserError as error:
+        raise Exit(f"baseline: {error}", code=error.exit_code) from None
+    echo(f"baseline: {project.relative(path)}")
+
+
 def namespace(root: Path) -> Collection:
     """The task collection for the checkout at `root`."""
     ns = Collection(*TASKS)
@@ -255,5 +312,19 @@ def namespace(root: Path) -> Collection:
     return ns
 
 
-TASKS = (provision, deploy, seed, smoke, test, destroy, status, validate, render, scenario_new)
+TASKS = (
+    provision,
+    deploy,
+    seed,
+    smoke,
+    test,
+    destroy,
+    status,
+    validate,
+    render,
+    scenario_new,
+    report,
+    compare,
+    baseline,
+)
 TASK_NAMES = {t.name for t in TASKS}
