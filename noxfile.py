@@ -1,5 +1,5 @@
 """CI sessions. Run `nox -l` to list them; bare `nox` runs the CI set (lint, schemas, helm,
-charts, terraform, ansible, molecule, tests, contract, e2e).
+charts, terraform, ansible, molecule, tests, contract, report, e2e).
 
 Sessions run in the environment nox itself runs in: the workspace venv that the README's
 commands create with `pip install -e '.[dev]'`, so every dependency comes from pyproject.toml
@@ -26,6 +26,7 @@ nox.options.sessions = [
     "molecule",
     "tests",
     "contract",
+    "report",
     "e2e",
 ]
 nox.options.error_on_external_run = False
@@ -153,8 +154,10 @@ def molecule(session: nox.Session) -> None:
 
 @nox.session(venv_backend="none")
 def tests(session: nox.Session) -> None:
-    """Unit, lab API, k6 script and stage tests (not the infrastructure code, not the contract
-    tests of the contract and charts sessions, not end to end)."""
+    """Unit, lab API, k6 script and stage tests (pytest), fast.
+
+    Not here: the infrastructure code, the contract, charts and report sessions' tests, e2e.
+    """
     _python(
         session,
         "-m",
@@ -164,7 +167,29 @@ def tests(session: nox.Session) -> None:
         "--ignore=tests/infra",
         "--ignore=tests/contract",
         "--ignore=tests/charts",
+        "--ignore=tests/report",
         *session.posargs,
+    )
+
+
+@nox.session(venv_backend="none")
+def report(session: nox.Session) -> None:
+    """The run report, opened in headless Chromium: no console error, every image loaded.
+
+    Plots and HTML from synthetic runs. Installs Debian's chromium when root and it is absent.
+    """
+    if not any(shutil.which(name) for name in ("chromium", "chromium-browser")):
+        if os.geteuid() != 0:
+            session.error("report: chromium is not installed (apt-get install -y chromium)")
+        session.run("apt-get", "update", "-qq", external=True)
+        session.run("apt-get", "install", "-y", "-qq", "chromium", external=True)
+    _python(
+        session,
+        "-m",
+        "pytest",
+        "tests/report",
+        *session.posargs,
+        env={"MLPERF_BROWSER_REQUIRED": "1"},
     )
 
 
@@ -194,3 +219,12 @@ def e2e(session: nox.Session) -> None:
 def bench_k6(session: nox.Session) -> None:
     """Benchmark: k6 CPU seconds per 1000 transactions at a fixed rate and lab latency."""
     _python(session, "-m", "mlperf.bench")
+
+
+@nox.session(name="bench-report", venv_backend="none", default=False)
+def bench_report(session: nox.Session) -> None:
+    """Benchmark: analyse a synthetic 1,000,000-transaction run, print wall time and memory.
+
+    The per-second table and the report; the goal is under 30 s and 1 GiB.
+    """
+    _python(session, "-m", "mlperf.report.bench")

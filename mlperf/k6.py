@@ -26,7 +26,10 @@ from mlperf.errors import UserError
 from mlperf.runner import Command
 
 PHASES = ("discovery", "quote", "transfer", "e2e")
+K6_DASHBOARD = "k6-dashboard.html"  # k6's own web dashboard export; report.html is ours
 SAMPLES = "samples.csv.gz"  # each runner's trend samples when the load is split
+# Each runner's one line per iteration (MLPERF_RECORDS=true), read by mlperf.results.capture.
+RECORDS = "records.log"
 FAILED_PHASES = ("discovery", "quote", "transfer")
 EXIT_THRESHOLDS_CROSSED = 99  # k6's exit code when a threshold fails
 # The line of a runner's stdout that carries its summary JSON (MLPERF_SUMMARY_STDOUT=json).
@@ -80,15 +83,17 @@ def run_command(
     timeout_s: float,
     runner: int = 1,
     runners: int = 1,
+    records: bool = False,
 ) -> Command:
-    """k6 run of `script` as runner `runner` of `runners`, with all outputs in `out_dir`."""
+    """k6 run of `script` as runner `runner` of `runners`, with all outputs in `out_dir`;
+    `records`: the script's record of every iteration in `out_dir`/records.log (its console)."""
     env = {
         "MLPERF_CONFIG": config_env(config),
         "MLPERF_SUMMARY_JSON": str(out_dir / "k6-summary.json"),
         "MLPERF_SUMMARY_TXT": str(out_dir / "k6-summary.txt"),
         "K6_WEB_DASHBOARD": "true",
         "K6_WEB_DASHBOARD_PORT": "-1",
-        "K6_WEB_DASHBOARD_EXPORT": str(out_dir / "report.html"),
+        "K6_WEB_DASHBOARD_EXPORT": str(out_dir / K6_DASHBOARD),
         "K6_WEB_DASHBOARD_PERIOD": f"{dashboard_period_s(config['duration_s'])}s",
     }
     # Port 0: no two k6 processes (ours or anyone's) fight over the REST API's default port.
@@ -97,6 +102,9 @@ def run_command(
         sequence, parts = segments(runners)
         argv += ["--execution-segment", parts[runner - 1], "--execution-segment-sequence", sequence]
         argv += ["--out", f"csv={out_dir / SAMPLES}"]
+    if records:
+        env |= {"MLPERF_RECORDS": "true", "MLPERF_RUNNER": str(runner)}
+        argv += ["--console-output", str(out_dir / RECORDS)]
     argv.append(str(script))
     return Command(argv=tuple(argv), env=env, cwd=script.parent, timeout_s=timeout_s)
 

@@ -110,10 +110,10 @@ def test_test_writes_a_complete_run_folder_and_never_overwrites(
     assert config["scenario_digest"] == summary["provenance"]["scenario_digest"]
     assert any(line.startswith("results: performance-tests/results/t/runs/") for line in lines)
 
-    before = {p.name: p.read_bytes() for p in first.iterdir()}
+    before = {p.relative_to(first): p.read_bytes() for p in first.rglob("*") if p.is_file()}
     second = local.test(context(checkout, name, []))
     assert second is not None and second != first
-    assert {p.name: p.read_bytes() for p in first.iterdir()} == before
+    assert {p.relative_to(first): p.read_bytes() for p in first.rglob("*") if p.is_file()} == before
     assert list_runs(checkout.runs_dir(name)) == sorted([first, second])
     assert not list(checkout.runs_dir(name).glob(".in-progress-*"))
 

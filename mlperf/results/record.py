@@ -137,11 +137,27 @@ def publish(
     it is the record)."""
     final = folder.publish(lambda run_id: finalize(folder.work, summary, run_id))
     echo(headline(summary))
+    _report(final, echo, relative)
     echo(f"results: {relative(final)}/")
     failed = verdict.failure(summary)
     if failed is not None:
         raise UserError(failed, exit_code=1)
     return final
+
+
+def _report(
+    final: Path, echo: Callable[[str], None], relative: Callable[[Path], Path | str]
+) -> None:
+    """report.html and its plots from the published folder; a report that cannot be written is
+    one line, never a lost run (`invoke report` writes it again)."""
+    from mlperf.report import write_report
+
+    try:
+        path = write_report(final, echo=echo)
+    except UserError as error:
+        echo(f"report: not written: {error}")
+        return
+    echo(f"report: {relative(path)}")
 
 
 def headline(summary: dict[str, Any]) -> str:

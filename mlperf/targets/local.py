@@ -19,8 +19,8 @@ from typing import Any, TextIO
 from mlperf import k6, render, seed
 from mlperf.errors import UserError
 from mlperf.fsutil import read_json, write_json_atomic
-from mlperf.results import record, verdict
-from mlperf.results.runs import RunFolder, list_runs
+from mlperf.results import capture, record, verdict
+from mlperf.results.runs import list_runs
 from mlperf.runner import Command, HttpCall
 from mlperf.scenario.model import Scenario
 from mlperf.smoke import dig
@@ -251,6 +251,7 @@ def k6_commands(
             timeout_s=timeout_s,
             runner=i,
             runners=runners,
+            records=True,
         )
         for i in range(1, runners + 1)
     ]
@@ -283,7 +284,7 @@ def test(ctx: StageContext) -> Path | None:
         Command((str(binary), "version")), on_line=lambda _: None, quiet=True
     )
     started = datetime.now(UTC)
-    folder = RunFolder.start(ctx.project.runs_dir(ctx.scenario.name), started)
+    folder = capture.RawRunFolder.start(ctx.project.runs_dir(ctx.scenario.name), started)
     try:
         commands = k6_commands(ctx, binary, config, folder.work, timeout_s)
         return _run_k6(ctx, folder, commands, config, k6.version(version_out.output), started)
@@ -294,7 +295,7 @@ def test(ctx: StageContext) -> Path | None:
 
 def _run_k6(
     ctx: StageContext,
-    folder: RunFolder,
+    folder: capture.RawRunFolder,
     commands: list[Command],
     config: dict[str, Any],
     k6_version: str,
@@ -346,7 +347,30 @@ def _run_k6(
     block, check = local_gate.gate(figures, local_gate.during(ledger_before, ledger_after))
     summary["validity_gate"] = block
     verdict.add_check(summary, check)
+    _capture_raw(ctx, folder, outs, config, started)
     return record.publish(folder, summary, ctx.echo, ctx.project.relative)
+
+
+def _capture_raw(
+    ctx: StageContext,
+    folder: capture.RawRunFolder,
+    outs: list[Path],
+    config: dict[str, Any],
+    started: datetime,
+) -> None:
+    """raw/ in the run folder out of the runners' records, which are not kept."""
+    files = [out / k6.RECORDS for out in outs]
+    keys = ("duration_s", "warmup_s", "drain_s")
+    meta = {
+        "scenario": ctx.scenario.name,
+        "target": ctx.target,
+        "target_tps": config["tps"],
+        **{key: config.get(key, 0) for key in keys},
+        "runners": len(outs),
+    }
+    folder.meta = capture.capture(files, folder.work, meta, int(started.timestamp() * 1000))
+    for path in files:
+        path.unlink()
 
 
 def _log_sink(log: TextIO, progress: K6Progress | None) -> Callable[[str], None]:

@@ -46,7 +46,9 @@ def test_chain_twice_then_destroy(
         trend = summary["latency_ms"][phase]
         assert trend["p50"] is not None and trend["p50"] <= trend["p95"] <= trend["p99"]
     assert (first_run / "report.html").stat().st_size > 0
-    before = {p.name: p.read_bytes() for p in first_run.iterdir()}
+    assert (first_run / "k6-dashboard.html").stat().st_size > 0
+    assert (first_run / "raw" / "transactions.parquet").is_file()
+    before = {p.relative_to(first_run): p.read_bytes() for p in first_run.rglob("*") if p.is_file()}
 
     second = invoke_cli(*CHAIN)
     assert second.returncode == 0, second.stdout + second.stderr
@@ -56,7 +58,9 @@ def test_chain_twice_then_destroy(
     assert "(0 new)" in out
     second_run = checkout.root / RESULTS.search(out).group(1)
     assert second_run != first_run
-    assert {p.name: p.read_bytes() for p in first_run.iterdir()} == before
+    assert {
+        p.relative_to(first_run): p.read_bytes() for p in first_run.rglob("*") if p.is_file()
+    } == before
     assert list_runs(checkout.runs_dir("e2e")) == [first_run, second_run]
 
     config = checkout.state_dir("e2e", "local") / "lab.json"

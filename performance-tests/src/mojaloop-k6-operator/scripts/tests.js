@@ -7,6 +7,7 @@ import {
   buildRoutes, lookupParty, newTraceId, partyIsAt, quoteTerms, randomMsisdn, requestQuote,
   sendTransfer, transferCommitted,
 } from './lib/mojaloop.js';
+import { errorCode, record, RECORDS } from './lib/record.js';
 import { textSummary } from './lib/summary.js';
 
 const cfg = loadConfig(__ENV);
@@ -74,9 +75,11 @@ function pickRoute() {
   return routes[lo];
 }
 
-function fail(phase, steady) {
+// `done`: the durations of the phases that succeeded, for the iteration's record.
+function fail(phase, steady, res, route, start, vus, done) {
   failed.add(1, FAILED_TAGS[phase][steady]);
   successRate.add(false, STEADY[steady]);
+  if (RECORDS) record(route, start, steady, vus, done, undefined, phase, errorCode(phase, res));
 }
 
 export default function () {
@@ -88,23 +91,30 @@ export default function () {
   const start = Date.now();
   const steady = inSteadyWindow(start);
   const tags = STEADY[steady];
+  const vus = RECORDS ? exec.instance.vusActive : 0;
+  const done = [];
 
   let res = lookupParty(route, payee, traceId);
-  if (!partyIsAt(res, route.dest.id)) return fail('discovery', steady);
+  if (!partyIsAt(res, route.dest.id)) return fail('discovery', steady, res, route, start, vus, done);
   discoveryTime.add(res.timings.duration, tags);
+  done.push(res.timings.duration);
 
   res = requestQuote(route, payee, payer, transactionId, traceId);
   const quote = quoteTerms(res);
-  if (!quote) return fail('quote', steady);
+  if (!quote) return fail('quote', steady, res, route, start, vus, done);
   quoteTime.add(res.timings.duration, tags);
+  done.push(res.timings.duration);
 
   res = sendTransfer(route, quote, transactionId, traceId);
-  if (!transferCommitted(res)) return fail('transfer', steady);
+  if (!transferCommitted(res)) return fail('transfer', steady, res, route, start, vus, done);
   transferTime.add(res.timings.duration, tags);
+  done.push(res.timings.duration);
 
-  e2eTime.add(Date.now() - start, tags);
+  const e2e = Date.now() - start;
+  e2eTime.add(e2e, tags);
   completed.add(1, tags);
   successRate.add(true, tags);
+  if (RECORDS) record(route, start, steady, vus, done, e2e, '', '');
 }
 
 export function handleSummary(data) {
