@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mlperf.k6 import FAILED_PHASES, PHASES
+from mlperf.results import raw
 from mlperf.runner import HttpCall, Runner
 
 QUANTILES = {"p50": 0.5, "p95": 0.95, "p99": 0.99}
@@ -215,21 +216,7 @@ def seconds_rows(answers: Mapping[str, Mapping[int, float]], seconds: int) -> di
         sum(column) for column in zip(*(failed[p] for p in FAILED_PHASES), strict=True)
     ]
     dropped = _per_second(answers["dropped"], seconds)
-    columns: dict[str, list[Any]] = {
-        name: []
-        for name in (
-            "second",
-            "phase",
-            "started",
-            "completed",
-            "failed",
-            "p50_ms",
-            "p95_ms",
-            "p99_ms",
-            "vus_active",
-            "dropped",
-        )
-    }
+    columns: dict[str, list[Any]] = {name: [] for name in raw.seconds_schema().names}
     for second in range(seconds):
         for phase in PHASES:
             e2e = phase == "e2e"

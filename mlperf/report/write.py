@@ -8,14 +8,12 @@ touched, and a report.html this module did not write (k6's dashboard export) is 
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 from mlperf.errors import UserError
-from mlperf.fsutil import write_text_atomic
+from mlperf.fsutil import write_bytes_atomic, write_text_atomic
 from mlperf.project import Project
 from mlperf.report import analysis, data, html, plots
 from mlperf.results.runs import RUN_ID
@@ -37,7 +35,7 @@ def write_report(run_dir: Path, *, echo: Callable[[str], None]) -> Path:
     page = html.render(run, figures, missing, pairs, failures)
     folder = run_dir / PLOTS_DIR
     for plot in figures:
-        _write_bytes_atomic(folder / f"{plot.name}.png", plot.png)
+        write_bytes_atomic(folder / f"{plot.name}.png", plot.png)
     written = {plot.name for plot in figures}
     for name in set(plots.NAMES) - written:
         (folder / f"{name}.png").unlink(missing_ok=True)
@@ -99,20 +97,3 @@ def _refuse_foreign(target: Path) -> None:
             f"{target}: a report.html this workspace did not write (k6's dashboard export?) "
             "is there; it is left as it is"
         )
-
-
-def _write_bytes_atomic(path: Path, content: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        mask = os.umask(0)
-        os.umask(mask)
-        os.fchmod(fd, 0o666 & ~mask)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
