@@ -18,7 +18,7 @@ from mlperf.fsutil import read_json
 from mlperf.project import Project
 from mlperf.runner import Runner
 from mlperf.scenario.load import load_scenario
-from mlperf.targets import local
+from mlperf.targets import local, local_test
 from mlperf.targets.base import StageContext
 
 SCENARIO = "bench-k6"
@@ -39,7 +39,7 @@ def bench_k6(project: Project) -> str:
     try:
         local.seed_lab(context)
         before = _children_cpu_s()
-        run = local.test(context)
+        run = local_test.test(context)
         cpu_s = _children_cpu_s() - before
     finally:
         local.destroy(context)

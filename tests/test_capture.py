@@ -22,7 +22,7 @@ from mlperf.project import Project
 from mlperf.results import capture, raw
 from mlperf.runner import Runner
 from mlperf.scenario.load import load_scenario
-from mlperf.targets import local
+from mlperf.targets import local, local_test
 from mlperf.targets.base import StageContext
 from tests.conftest import free_port_block, write_scenario
 
@@ -192,7 +192,7 @@ def run_local(project: Project, name: str) -> Path:
     local.deploy(ctx)
     try:
         local.seed_lab(ctx)
-        run = local.test(ctx)
+        run = local_test.test(ctx)
     finally:
         local.destroy(ctx)
     assert run is not None, lines

@@ -16,7 +16,7 @@ from mlperf.project import Project
 from mlperf.results.runs import list_runs, summary_errors
 from mlperf.runner import Runner
 from mlperf.scenario.load import load_scenario
-from mlperf.targets import local, local_lab
+from mlperf.targets import local, local_lab, local_test
 from mlperf.targets.base import StageContext
 
 pytestmark = pytest.mark.usefixtures("stop_labs")
@@ -84,7 +84,7 @@ def test_test_writes_a_complete_run_folder_and_never_overwrites(
     name = small_scenario("t", tps=10, transactions=30)
     bring_up(checkout, name)
     lines: list[str] = []
-    first = local.test(context(checkout, name, lines))
+    first = local_test.test(context(checkout, name, lines))
     assert first is not None
     assert {p.name for p in first.iterdir()} >= {
         "summary.json",
@@ -111,7 +111,7 @@ def test_test_writes_a_complete_run_folder_and_never_overwrites(
     assert any(line.startswith("results: performance-tests/results/t/runs/") for line in lines)
 
     before = {p.relative_to(first): p.read_bytes() for p in first.rglob("*") if p.is_file()}
-    second = local.test(context(checkout, name, []))
+    second = local_test.test(context(checkout, name, []))
     assert second is not None and second != first
     assert {p.relative_to(first): p.read_bytes() for p in first.rglob("*") if p.is_file()} == before
     assert list_runs(checkout.runs_dir(name)) == sorted([first, second])
@@ -126,7 +126,7 @@ def test_crossed_thresholds_exit_1_and_still_keep_the_run(
     with pytest.raises(
         UserError, match=r"^run failed: thresholds: crossed e2e_time p\(95\)<0.0001 \(full run\)$"
     ) as caught:
-        local.test(context(checkout, name, []))
+        local_test.test(context(checkout, name, []))
     assert caught.value.exit_code == 1
     (run,) = list_runs(checkout.runs_dir(name))
     summary = read_json(run / "summary.json")
@@ -160,7 +160,7 @@ def test_steady_window_thresholds_reach_k6_and_the_verdict(
         match=r"^run failed: thresholds: crossed e2e_time\{steady:true\} p\(95\)<0.0001 "
         r"\(steady window\)$",
     ) as caught:
-        local.test(context(checkout, name, []))
+        local_test.test(context(checkout, name, []))
     assert caught.value.exit_code == 1
     (run,) = list_runs(checkout.runs_dir(name))
     summary = read_json(run / "summary.json")
@@ -182,7 +182,7 @@ def test_test_before_seed_is_refused(checkout: Project, small_scenario: Callable
     local.provision(ctx)
     local.deploy(ctx)
     with pytest.raises(UserError, match=r"test needs seed first: run `invoke seed --scenario t`"):
-        local.test(context(checkout, name, []))
+        local_test.test(context(checkout, name, []))
 
 
 def test_k6_failing_before_its_summary_leaves_no_run(
@@ -202,7 +202,7 @@ def test_k6_failing_before_its_summary_leaves_no_run(
     with pytest.raises(
         UserError, match="k6 exited with 107 before writing its summary; no run folder written"
     ):
-        local.test(context(checkout, name, []))
+        local_test.test(context(checkout, name, []))
     assert list(checkout.runs_dir(name).iterdir()) == []
     assert "boom" in (checkout.state_dir(name, "local") / "k6-last-failure.log").read_text()
 
@@ -232,7 +232,7 @@ def test_parallel_runners_split_the_rate_and_merge_exactly(
     for runners in (1, 3):
         name = small_scenario(f"p{runners}", tps=30, transactions=300, parallelism=runners)
         bring_up(checkout, name)
-        run = local.test(context(checkout, name, []))
+        run = local_test.test(context(checkout, name, []))
         summary = read_json(run / "summary.json")
         assert summary["load"]["parallelism"] == runners
         totals[runners] = summary["results"]["completed"] + summary["results"]["failed"]

@@ -9,7 +9,7 @@ from mlperf import render_aws, values_check
 from mlperf.errors import UserError
 from mlperf.project import Project
 from mlperf.scenario.model import Scenario
-from mlperf.targets import aws, aws_deploy, aws_seed, aws_test, local
+from mlperf.targets import aws, aws_deploy, aws_seed, aws_test, local, local_test
 from mlperf.targets.base import StageContext
 
 TARGETS: dict[str, dict[str, Callable[[StageContext], Any]]] = {
@@ -18,7 +18,7 @@ TARGETS: dict[str, dict[str, Callable[[StageContext], Any]]] = {
         "deploy": local.deploy,
         "seed": local.seed_lab,
         "smoke": local.smoke,
-        "test": local.test,
+        "test": local_test.test,
         "destroy": local.destroy,
         "status": local.status,
     },
