@@ -16,7 +16,7 @@ from mlperf.errors import UserError
 from mlperf.fsutil import write_bytes_atomic, write_text_atomic
 from mlperf.project import Project
 from mlperf.report import analysis, data, html, plots
-from mlperf.results.runs import RUN_ID
+from mlperf.results.runs import RUN_ID, list_runs
 
 REPORT_FILE = "report.html"
 PLOTS_DIR = "report"
@@ -68,23 +68,13 @@ def find_run(project: Project, scenario_name: str, run_id: str | None) -> Path:
         if not folder.is_dir():
             raise UserError(f"--run {run_id}: no such run under {project.relative(runs_dir)}/")
         return folder
-    runs = (
-        [p for p in runs_dir.iterdir() if p.is_dir() and RUN_ID.match(p.name)]
-        if (runs_dir.is_dir())
-        else []
-    )
+    runs = list_runs(runs_dir)
     if not runs:
         raise UserError(
             f"scenario {scenario_name}: no runs under {project.relative(runs_dir)}/ "
             "(invoke test makes one)"
         )
-    return max(runs, key=_run_order)
-
-
-def _run_order(folder: Path) -> tuple[str, int]:
-    """Run ids in time order: `…Z-10` after `…Z-9` (plain name order would put it before)."""
-    base, _, suffix = folder.name.partition("-")
-    return base, int(suffix or 1)
+    return runs[-1]
 
 
 def _refuse_foreign(target: Path) -> None:

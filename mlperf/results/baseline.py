@@ -20,7 +20,7 @@ from mlperf.errors import UserError
 from mlperf.fsutil import read_json, write_json_atomic
 from mlperf.project import Project
 from mlperf.results import raw
-from mlperf.results.runs import RUN_ID, list_runs, summary_errors
+from mlperf.results.runs import RUN_ID, list_runs, run_order, summary_errors
 from mlperf.scenario.load import SCENARIO_NAME
 
 BASELINE_FILE = "baseline.json"
@@ -59,7 +59,7 @@ def latest_run(project: Project, scenario: str) -> str:
 
 def run_before(project: Project, scenario: str, run_id: str) -> str:
     """The run published just before `run_id` (run ids sort by time)."""
-    earlier = [name for name in _run_ids(project, scenario) if _order(name) < _order(run_id)]
+    earlier = [name for name in _run_ids(project, scenario) if run_order(name) < run_order(run_id)]
     if not earlier:
         raise UserError(
             f"run {run_id}: no earlier run of scenario {scenario} to compare it with; "
@@ -189,14 +189,7 @@ def _read(project: Project, path: Path, *, run_id: bool = True) -> dict[str, Any
 
 def _run_ids(project: Project, scenario: str) -> list[str]:
     """Published run ids, oldest first."""
-    runs = list_runs(project.runs_dir(_checked_scenario(scenario)))
-    return sorted((p.name for p in runs), key=_order)
-
-
-def _order(run_id: str) -> tuple[str, int]:
-    """Sort key of a run id: its time, then its same-second suffix (-2 after the bare id)."""
-    stamp, _, suffix = run_id.partition("-")
-    return stamp, int(suffix or 1)
+    return [p.name for p in list_runs(project.runs_dir(_checked_scenario(scenario)))]
 
 
 def _checked_scenario(name: str) -> str:

@@ -76,11 +76,18 @@ class RunFolder:
         shutil.rmtree(self.work, ignore_errors=True)
 
 
+def run_order(run_id: str) -> tuple[str, int]:
+    """Sort key of a run id: its time, then its same-second suffix (`…Z-10` after `…Z-9`)."""
+    stamp, _, suffix = run_id.partition("-")
+    return stamp, int(suffix or 1)
+
+
 def list_runs(runs_dir: Path) -> list[Path]:
     """Published runs, oldest first."""
     if not runs_dir.is_dir():
         return []
-    return sorted(p for p in runs_dir.iterdir() if p.is_dir() and RUN_ID.match(p.name))
+    runs = [p for p in runs_dir.iterdir() if p.is_dir() and RUN_ID.match(p.name)]
+    return sorted(runs, key=lambda p: run_order(p.name))
 
 
 def summary_errors(summary: dict[str, Any]) -> list[str]:

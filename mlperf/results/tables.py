@@ -29,7 +29,7 @@ from typing import Any
 from mlperf.errors import UserError
 from mlperf.fsutil import write_text_atomic
 from mlperf.project import Project
-from mlperf.results.runs import list_runs, summary_errors
+from mlperf.results.runs import list_runs, run_order, summary_errors
 from mlperf.scenario.load import scenario_names
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -109,9 +109,8 @@ def load_runs(project: Project, scenario: str) -> list[Run]:
     return sorted(runs, key=_order, reverse=True)
 
 
-def _order(run: Run) -> tuple[datetime, str, int]:
-    base, _, suffix = run.run_id.partition("-")
-    return run.started, base, int(suffix or 1)
+def _order(run: Run) -> tuple[datetime, tuple[str, int]]:
+    return run.started, run_order(run.run_id)
 
 
 def ignored_runs_dirs(project: Project, names: Sequence[str]) -> set[str]:
