@@ -10,8 +10,11 @@ asked for its naturalWidth.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -41,7 +44,11 @@ class PageReport:
 
 
 def open_page(binary: str, url: str, timeout_s: float = 60) -> PageReport:
-    with tempfile.TemporaryDirectory(prefix="mlperf-chromium-") as profile:
+    # Chromium's helper processes can still be writing the profile as the browser exits: they
+    # are stopped with it (one process group), and a file they leave does not fail the test.
+    with tempfile.TemporaryDirectory(
+        prefix="mlperf-chromium-", ignore_cleanup_errors=True
+    ) as profile:
         process = subprocess.Popen(
             [
                 binary,
@@ -59,17 +66,25 @@ def open_page(binary: str, url: str, timeout_s: float = 60) -> PageReport:
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
         try:
             port = _devtools_port(Path(profile), process, timeout_s)
             return asyncio.run(asyncio.wait_for(_drive(port, url), timeout_s))
         finally:
-            process.terminate()
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            _stop(process)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """Stop the browser and every helper process of its group."""
+    for sig, wait_s in ((signal.SIGTERM, 10), (signal.SIGKILL, 10)):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, sig)
+        try:
+            process.wait(wait_s)
+            return
+        except subprocess.TimeoutExpired:
+            continue
 
 
 def _devtools_port(profile: Path, process: subprocess.Popen[bytes], timeout_s: float) -> int:
