@@ -122,7 +122,7 @@ def run_stage(
     dry_run = bool(_chain_dry_run)
     try:
         project, scenario_name, target_name = resolve(c, scenario, target)
-        evaluation = evaluate(project, scenario_name)
+        evaluation = evaluate(project, scenario_name, target_name)
         for finding in evaluation.errors:
             raise UserError(f"{finding.where}: {finding.message}")
         loaded = evaluation.scenario
@@ -182,7 +182,7 @@ def render(c, scenario=None, target=None):
     """Write the scenario's tool inputs (aws: tfvars, Ansible vars, Helm values, k6 env); show where."""
     try:
         project, scenario_name, target_name = resolve(c, scenario, target)
-        loaded = load_scenario(project, scenario_name)
+        loaded = load_scenario(project, scenario_name, target_name)
         directory = project.state_dir(loaded.name, target_name) / "rendered"
         files = RENDERERS[target_name](loaded)
         # Checked before anything is written: a refused render leaves the last one in place.
@@ -210,19 +210,22 @@ def status(c, scenario=None, target=None):
         "scenario": HELP["scenario"],
         "all": "validate every scenario under performance-tests/results/",
         "strict": "fail on warnings too",
+        "target": "also run that target's own checks (local or aws; default: only the shared ones)",
     }
 )
-def validate(c, scenario=None, all=False, strict=False):
+def validate(c, scenario=None, all=False, strict=False, target=None):
     """Check scenarios against their schemas and the semantic checks; print the table."""
     project = Project(Path(c.config.mlperf.root))
     try:
         names = scenario_names(project) if all else [setting(c, "scenario", scenario)]
+        if target is not None:
+            check_target(target)
     except UserError as error:
         raise Exit(f"validate: {error}", code=error.exit_code) from None
     errors = warnings = 0
     for name in names:
         try:
-            evaluation = evaluate(project, name)
+            evaluation = evaluate(project, name, target)
         except UserError as error:
             echo(f"scenario {name}\n  schema  ERROR  {error}\n{name}: 1 error(s)")
             errors += 1

@@ -32,6 +32,8 @@ def test_every_check_reports_when_it_passes(checkout: Project) -> None:
     write_scenario(checkout, "s", {})
     checks = {f.check for f in evaluate(checkout, "s").findings if f.level == "ok"}
     assert {"pair weights", "fsp pairs", "msisdn ranges", "kafka partitions", "vu budget"} <= checks
+    assert "security posture" in checks  # the target-only checks run only for their target
+    assert not {"security on local", "security on aws"} & checks
 
 
 def test_pair_with_source_equal_to_dest(checkout: Project) -> None:

@@ -1,4 +1,5 @@
-"""The shipped AWS scenarios reproduce the published phase-1 campaigns, figure for figure."""
+"""The shipped AWS scenarios reproduce the published phase-1 and phase-2 campaigns, figure for
+figure; the local security scenario runs where it can."""
 
 from __future__ import annotations
 
@@ -189,7 +190,7 @@ def test_sizing_matches_the_campaign(name: str, evaluations: dict[str, Evaluatio
     assert {t: topics[t]["partitions"] for t in TOPICS} == facts["partitions"]
     assert config["dfsp"]["simulator"]["sdk_replicas"] == facts["sdk_replicas"]
     assert config["mojaloop"]["log_level"] == "error"
-    assert config["mojaloop"]["mtls"]["enabled"] is False
+    assert evaluations[name].scenario.security.posture == "plaintext"  # phase 1: no mTLS
     assert config["mojaloop"]["chart"]["version"] == "17.1.0"
 
 
@@ -301,3 +302,162 @@ def test_scenario_dirs_hold_only_the_documented_files() -> None:
         folder: Path = PROJECT.scenario_dir(name)
         top = {p.name for p in folder.iterdir()} - {"runs"}
         assert top == {"README.md", "scenario.yaml", "overrides"}, (name, top)
+
+
+# The published phase-2 postures (mid 2026, 500 TPS, steady-state methodology): the security
+# overrides each scenario sets, its posture label, and (achieved TPS, success, steady e2e p99).
+PHASE2 = {
+    "500tps-plaintext": ("500tps", {}, "plaintext", ("649.6", "99.97 %", "946 ms")),
+    "500tps-mtls-wireguard": (
+        "500tps-plaintext",
+        {"tls": {"mode": "mutual"}, "transport_encryption": "wireguard"},
+        "mtls-wireguard",
+        ("449.8", "99.99 %", "918 ms"),
+    ),
+    "500tps-mtls-mesh": (
+        "500tps-plaintext",
+        {"tls": {"mode": "mutual"}, "mesh": "istio_ambient"},
+        "mtls-mesh",
+        ("499.9", "99.93 %", "910 ms"),
+    ),
+    "500tps-mtls-mesh-iso20022": (
+        "500tps-mtls-mesh",
+        {"api": "iso20022"},
+        "mtls-mesh-iso20022",
+        ("499.7", "99.96 %", "951 ms"),
+    ),
+}
+LOCAL_SECURITY = "local-mtls-jws"
+
+
+@pytest.fixture(scope="module")
+def on_aws() -> dict[str, Evaluation]:
+    return {name: evaluate(PROJECT, name, "aws") for name in PHASE2}
+
+
+@pytest.mark.parametrize("name", PHASE2)
+def test_phase2_scenarios_load_on_aws_with_their_posture(
+    name: str, on_aws: dict[str, Evaluation]
+) -> None:
+    parent, security, label, _ = PHASE2[name]
+    evaluation = on_aws[name]
+    assert evaluation.errors == []
+    assert {f.check for f in evaluation.warnings} <= {"generic multiples"}
+    scenario = evaluation.scenario
+    assert scenario.extends[-1] == parent
+    assert scenario.description
+    assert scenario.security.posture == label
+    assert scenario.security.jws.sign is scenario.security.jws.validate is False  # JWS not on
+    assert scenario.security.tls.scope == "edge"
+    assert overrides(name).get("security", {}) == security
+    findings = {f.check: f for f in evaluation.findings}
+    assert findings["security on aws"].level == "ok"
+
+
+@pytest.mark.parametrize("name", [n for n in PHASE2 if n != "500tps-plaintext"])
+def test_phase2_postures_beyond_plaintext_are_refused_on_local(name: str) -> None:
+    errors = evaluate(PROJECT, name, "local").errors
+    assert errors and {f.check for f in errors} == {"security on local"}
+    assert all(f.message.endswith(("--target aws", "FSPIOP hop to secure)")) for f in errors)
+
+
+@pytest.mark.parametrize("name", PHASE2)
+def test_phase2_keeps_500tps_sizing_and_measures_a_million_in_the_window(
+    name: str, on_aws: dict[str, Evaluation]
+) -> None:
+    base = dict(leaves(evaluate(PROJECT, "500tps").scenario.config))
+    varied = dict(leaves(on_aws[name].scenario.config))
+    changed = {path for path in varied if varied[path] != base[path]}
+    assert {path[0] for path in changed} <= {"infrastructure", "k6", "security"}
+    assert {path for path in changed if path[0] == "infrastructure"} == {("infrastructure", "name")}
+    assert {path for path in changed if path[0] == "k6"} == {
+        ("k6", "transactions"),
+        ("k6", "thresholds", "e2e_time"),
+    }
+    k6 = on_aws[name].scenario.config["k6"]
+    window_s = k6["transactions"] / k6["tps"] - k6["warmup_s"] - k6["drain_s"]
+    assert (k6["warmup_s"], k6["drain_s"]) == (300, 120)
+    assert window_s * k6["tps"] >= 1_000_000
+    assert k6["thresholds_window"] == "steady"
+    assert k6["thresholds"]["e2e_time"] == ["p(99)<1000"]  # goal: e2e p99 < 1 s in the window
+
+
+@pytest.mark.parametrize("name", PHASE2)
+def test_phase2_files_cite_the_campaign_and_list_only_differences(name: str) -> None:
+    folder = PROJECT.scenario_dir(name)
+    assert {p.name for p in folder.iterdir()} - {"runs"} == {
+        "README.md",
+        "scenario.yaml",
+        "overrides",
+    }
+    for path in [folder / "scenario.yaml", *sorted((folder / "overrides").glob("*.yaml"))]:
+        text = path.read_text()
+        assert text.startswith("# "), path
+        header = "".join(line for line in text.splitlines() if line.startswith("#"))
+        assert "phase 2" in header, f"{path} does not cite the campaign"
+    parent = evaluate(PROJECT, PHASE2[name][0]).scenario.config
+    for component, data in overrides(name).items():
+        for path, value in leaves(data):
+            assert at(parent[component], path) != value, f"{name}/{component}: {path} is unchanged"
+
+
+@pytest.mark.parametrize("name", PHASE2)
+def test_phase2_readme_records_the_published_figures(name: str) -> None:
+    readme = (PROJECT.scenario_dir(name) / "README.md").read_text()
+    index = (PROJECT.scenarios_dir / "README.md").read_text()
+    assert f"[`{name}`]({name}/README.md)" in index
+    published = readme.split("## Published reference results", 1)[1].split("## Our runs")[0]
+    tps, success, p99 = PHASE2[name][3]
+    label = PHASE2[name][2]
+    for row in (
+        f"| security posture | `{label}` |",
+        f"| achieved TPS | {tps} |",
+        f"| success rate | {success} |",
+        f"| e2e p99 | {p99} |",
+        "| latency window | the steady window |",
+    ):
+        assert row in published, f"{name}: {row}"
+    # the generated table carries the published row, posture and steady p99 included
+    runs = readme.split("<!-- mlperf:runs:start -->", 1)[1]
+    assert f"| published | — | — | {label} | — | {tps} | {success} |" in runs
+    assert f"| — / {p99.removesuffix(' ms')} | — | — |" in runs
+    if name != "500tps-plaintext":
+        assert "by hand" in readme and "one JWS key pair" in readme
+        assert "generated per run" in readme
+
+
+def test_phase2_infrastructure_names_are_distinct_where_aws_truncates_them() -> None:
+    names = [evaluate(PROJECT, name).scenario.config["infrastructure"]["name"] for name in PHASE2]
+    names += [evaluate(PROJECT, name).scenario.config["infrastructure"]["name"] for name in SHIPPED]
+    # the NLB is named substr(name, 0, 28) + "-nlb" (infrastructure/provisioning/terraform/nlb.tf)
+    assert len({name[:28] for name in names}) == len(names), names
+
+
+def test_local_security_scenario_runs_on_local_only() -> None:
+    evaluation = evaluate(PROJECT, LOCAL_SECURITY, "local")
+    assert evaluation.errors == []
+    assert {f.check for f in evaluation.warnings} <= {"generic multiples"}  # the AWS defaults
+    scenario = evaluation.scenario
+    assert scenario.extends == ("local",)
+    assert scenario.local.hops == "http"
+    assert scenario.security.posture == "mtls-jws"
+    assert (scenario.security.tls.mode, scenario.security.tls.scope) == ("mutual", "end_to_end")
+    assert scenario.security.jws == type(scenario.security.jws)(True, True, True)
+    local = evaluate(PROJECT, "local").scenario
+    assert scenario.load == local.load  # the same short, light run
+    ports = {
+        name: evaluate(PROJECT, name).scenario.local.base_port
+        for name in ("local", "local-faults", "bench-k6", LOCAL_SECURITY)
+    }
+    assert all(abs(a - b) >= 100 for a in ports.values() for b in ports.values() if a != b)
+    assert len(set(ports.values())) == len(ports)
+    refused = evaluate(PROJECT, LOCAL_SECURITY, "aws").errors
+    assert [f.where for f in refused] == [
+        f"performance-tests/results/{LOCAL_SECURITY}/overrides/security.yaml: tls.scope"
+    ]
+    readme = (PROJECT.scenario_dir(LOCAL_SECURITY) / "README.md").read_text()
+    assert f"invoke provision deploy seed test --scenario {LOCAL_SECURITY}" in readme
+    assert (
+        f"[`{LOCAL_SECURITY}`]({LOCAL_SECURITY}/README.md)"
+        in (PROJECT.scenarios_dir / "README.md").read_text()
+    )

@@ -137,9 +137,10 @@ def test_a_new_run_makes_the_section_stale_until_regenerated(
     runs = section(readme)
     assert "None yet." not in runs
     # figures of the real run: 6.24 TPS, all completed, steady p95 / p99 per phase, both
-    # configured checks failed, the gate held
+    # configured checks failed, the gate held; it predates the security block: no posture
     assert (
-        "| [20261202T101500Z](runs/20261202T101500Z/) | 2026-12-02 10:15 | local | `0123456-dirty` "
+        "| [20261202T101500Z](runs/20261202T101500Z/) | 2026-12-02 10:15 | local | — "
+        "| `0123456-dirty` "
         "| 6.2 | 100.000 % | 102 / 102 | 102 / 102 | 102 / 102 | 306 / 307 | held "
         "| failed: thresholds, dropped_iterations |"
     ) in runs
@@ -158,9 +159,34 @@ def test_published_row_is_read_from_the_readme_table(checkout: Project) -> None:
     runs = section_of(files[checkout.scenario_dir("s") / "README.md"])
     # 1.88 s in milliseconds; a phase or a figure not published is a dash
     assert (
-        "| published | — | — | — | 990.7 | 99.986 % | 99 / — | — / — | — / — | 1880 / — | — | — |"
-        in runs
+        "| published | — | — | — | — | 990.7 | 99.986 % | 99 / — | — / — | — / — | 1880 / — | — "
+        "| — |" in runs
     )
+    assert "(its latencies: the whole run)" in runs
+
+
+def test_the_posture_of_each_run_and_of_the_published_figures(checkout: Project) -> None:
+    readme = SCENARIO_README.replace(
+        "| achieved TPS | 990.7 |",
+        "| achieved TPS | 499.9 |\n| security posture | `mtls-mesh` |\n"
+        "| latency window | the steady window |\n| e2e p99 | 910 ms |",
+    )
+    make_scenario(checkout, readme=readme)
+    security = {
+        "posture": "mtls-jws",
+        "api": "fspiop",
+        "jws": {"sign": True, "validate": True, "put_parties": False},
+        "tls": {"mode": "mutual", "scope": "end_to_end"},
+        "transport_encryption": "none",
+        "mesh": "none",
+    }
+    add_run(checkout, "20261202T101500Z", security=security)
+    runs = section_of(tables.render(checkout)[checkout.scenario_dir("s") / "README.md"])
+    assert "| run | date (UTC) | target | posture | commit |" in runs
+    assert "| published | — | — | mtls-mesh | — | 499.9 | 99.986 % |" in runs
+    assert "| 1880 / 910 | — | — |" in runs
+    assert "(its latencies: the steady window)" in runs
+    assert "| 2026-12-02 10:15 | local | mtls-jws | — | 6.2 |" in runs
 
 
 def section_of(text: str) -> str:

@@ -87,6 +87,7 @@ def build_summary(
             "thresholds_window": scenario.load.thresholds_window,
             "max_dropped_share": scenario.load.max_dropped_share,
         },
+        "security": scenario.security.summary(),
         "results": {
             key: figures[key]
             for key in (

@@ -1,9 +1,10 @@
 """The results tables in the scenario READMEs, generated from each run's summary.json.
 
 Each scenario's `README.md` holds a section between `<!-- mlperf:runs:start -->` and
-`<!-- mlperf:runs:end -->`: one row per run folder under `runs/` (newest first: date, commit,
-achieved TPS, success rate, steady-window p95 / p99 per phase, validity gate, verdict), below a
-`published` row read from the README's own `| figure | published |` table when it has one.
+`<!-- mlperf:runs:end -->`: one row per run folder under `runs/` (newest first: date, target,
+security posture, commit, achieved TPS, success rate, steady-window p95 / p99 per phase, validity
+gate, verdict), below a `published` row read from the README's own `| figure | published |` table
+when it has one (its `latency window` figure, when given, says which window its latencies cover).
 `performance-tests/results/README.md` holds an index between `<!-- mlperf:index:start -->` and
 `<!-- mlperf:index:end -->`: per scenario and target, how many runs and the latest one's headline.
 
@@ -171,7 +172,8 @@ def runs_section(scenario: ScenarioRuns, published: dict[str, str]) -> str:
         "latency in ms over the steady-state window. gate: the run's validity gate "
         f"({NONE} when it had none); verdict: passed, or the checks that failed."
         + (
-            " The published row is the table above (its latencies: the whole run)."
+            " The published row is the table above (its latencies: "
+            f"{published.get('latency window', 'the whole run')})."
             if published
             else ""
         )
@@ -182,20 +184,26 @@ def runs_section(scenario: ScenarioRuns, published: dict[str, str]) -> str:
         _run_row(run, f"runs/{run.run_id}/") for run in scenario.runs
     ]
     if rows:
-        header = ["run", "date (UTC)", "target", "commit", "TPS", "success", *PHASES, "gate"]
+        header = ["run", "date (UTC)", "target", "posture", "commit", "TPS", "success", *PHASES]
+        header.append("gate")
         lines += ["", _row([*header, "verdict"]), _rule(len(header) + 1), *rows]
     return "\n".join([*lines, "", _wrap(FOOTER)])
 
 
 def _published_row(figures: dict[str, str]) -> str:
-    phases = [f"{_published_ms(figures.get(f'{phase} p95'))} / {NONE}" for phase in PHASES]
+    phases = [
+        f"{_published_ms(figures.get(f'{phase} p95'))} / {_published_ms(figures.get(f'{phase} p99'))}"
+        for phase in PHASES
+    ]
     tps = figures.get("achieved tps", "")
     success = figures.get("success rate", "")
+    posture = figures.get("security posture", "").strip("`")
     return _row(
         [
             "published",
             NONE,
             NONE,
+            posture if re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", posture) else NONE,
             NONE,
             tps if re.fullmatch(r"[0-9][0-9,.]*", tps) else NONE,
             success if re.fullmatch(r"[0-9.]+ %", success) else NONE,
@@ -223,6 +231,7 @@ def _run_row(run: Run, link: str) -> str:
             f"[{run.run_id}]({link})",
             run.started.strftime("%Y-%m-%d %H:%M"),
             summary["target"],
+            summary.get("security", {}).get("posture", NONE),
             _commit(summary["provenance"]),
             f"{summary['results']['achieved_tps']:.1f}",
             _percent(summary["results"]["success_rate"]),

@@ -44,20 +44,29 @@ class Result:
 
 Config = Mapping[str, Any]
 Check = Callable[[Config], Iterator[Result]]
-CHECKS: list[tuple[str, Check]] = []
+# (name, function, target): a check with a target runs only when the scenario runs on that target.
+CHECKS: list[tuple[str, Check, str | None]] = []
 
 
-def check(name: str) -> Callable[[Check], Check]:
+def check(name: str, target: str | None = None) -> Callable[[Check], Check]:
+    """Register a check; with `target`, it runs only for that target (`local` or `aws`)."""
+
     def register(function: Check) -> Check:
-        CHECKS.append((name, function))
+        CHECKS.append((name, function, target))
         return function
 
     return register
 
 
-def run(config: Config) -> list[Result]:
-    """Every check's outcomes on a merged, schema-valid config, in a stable order."""
-    return [result for _, function in CHECKS for result in function(config)]
+def run(config: Config, target: str | None = None) -> list[Result]:
+    """Every check's outcomes on a merged, schema-valid config, in a stable order: the checks
+    every target shares, then (when `target` is given) that target's own."""
+    return [
+        result
+        for _, function, only in CHECKS
+        if only is None or only == target
+        for result in function(config)
+    ]
 
 
 def _ok(name: str, component: str, path: tuple[Any, ...], message: str) -> Result:
@@ -472,5 +481,5 @@ def _resources(config: Config) -> Iterator[Result]:
         yield _ok("resources fit", "infrastructure", ("node_groups",), "; ".join(fits))
 
 
-# The local component's checks live in their own module; importing it registers them.
-from mlperf.scenario import local_checks  # noqa: E402, F401
+# The local and security components' checks live in their own modules; importing them registers them.
+from mlperf.scenario import local_checks, security_checks  # noqa: E402, F401

@@ -32,6 +32,7 @@ COMPONENTS: dict[str, Component] = {
         Component("dfsp", PurePosixPath("infrastructure/defaults/dfsp.yaml")),
         Component("monitoring", PurePosixPath("infrastructure/defaults/monitoring.yaml")),
         Component("local", PurePosixPath("infrastructure/defaults/local.yaml")),
+        Component("security", PurePosixPath("infrastructure/defaults/security.yaml")),
     )
 }
 

@@ -73,16 +73,19 @@ def scenario_names(project: Project) -> list[str]:
     return sorted(p.name for p in root.iterdir() if (p / "overrides").is_dir())
 
 
-def load_scenario(project: Project, name: str) -> Scenario:
-    """Load and validate scenario `name`; the first error found is one clear `UserError`."""
-    evaluation = evaluate(project, name)
+def load_scenario(project: Project, name: str, target: str | None = None) -> Scenario:
+    """Load and validate scenario `name` (with `target`'s own checks too, when given); the
+    first error found is one clear `UserError`."""
+    evaluation = evaluate(project, name, target)
     for finding in evaluation.errors:
         raise UserError(f"{finding.where}: {finding.message}")
     return evaluation.scenario
 
 
-def evaluate(project: Project, name: str) -> Evaluation:
-    """Load scenario `name` and run every semantic check; schema problems raise `UserError`."""
+def evaluate(project: Project, name: str, target: str | None = None) -> Evaluation:
+    """Load scenario `name` and run every semantic check (with `target`'s own checks too, when
+    given: a scenario may be valid on one target and not on the other); schema problems raise
+    `UserError`."""
     chain, description = _extends_chain(project, name)
     merged: dict[str, Any] = {}
     layers: dict[str, list[Layer]] = {}
@@ -110,7 +113,7 @@ def evaluate(project: Project, name: str) -> Evaluation:
             f"{format_key_path(result.path)}",
             message=result.message,
         )
-        for result in checks.run(merged)
+        for result in checks.run(merged, target)
     )
     scenario = build(
         name,

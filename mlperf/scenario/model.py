@@ -10,6 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from mlperf.scenario.security import Security
+from mlperf.scenario.security import decode as decode_security
+
 # The k6 script's own metrics: it tags each of their samples `steady:true|false` (whether the
 # transaction started inside the steady-state window), so each has a steady-window sub-metric.
 STEADY_METRICS = (
@@ -96,6 +99,7 @@ class LocalSettings:
     startup_timeout_s: float
     sdk_timeout_s: float
     faults: Mapping[str, Any]  # the lab validates and types it (mlperf/lab/config.py)
+    hops: Literal["in_process", "http"]  # http: the switch and each DFSP as processes of their own
 
 
 @dataclass(frozen=True)
@@ -111,6 +115,7 @@ class Scenario:
     dfsps: tuple[Dfsp, ...]
     load: Load
     local: LocalSettings
+    security: Security
     config: Mapping[str, Any]
     sources: tuple[Path, ...]
 
@@ -170,7 +175,9 @@ def build(
             startup_timeout_s=local["startup_timeout_s"],
             sdk_timeout_s=local["sdk_timeout_s"],
             faults=local["faults"],
+            hops=local["hops"],
         ),
+        security=decode_security(config["security"]),
         config=config,
         sources=sources,
     )
