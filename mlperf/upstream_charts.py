@@ -80,6 +80,15 @@ _OVERRIDE_17 = (
     "17.x Deployment templates mount configOverride.<key> at /opt/app/<key>; 16.0.0's have "
     "no configOverride"
 )
+_HUB_JWS_17 = (
+    "17.1.0 mounts the hub's JWS key from config.endpointSecurity.jwsSigningKeySecret "
+    "(mojaloop/helm mojaloop/values.yaml at 36573f5b, account-lookup-service/chart-service "
+    "templates/deployment.yaml at 78170b60); 16.0.0 takes the key inline only"
+)
+_API_TYPE_17 = (
+    "config.api_type (fspiop | iso20022) is in 17.1.0's values (mojaloop/helm mojaloop/"
+    "values.yaml at 36573f5b); 16.0.0 has no ISO 20022 mode"
+)
 
 
 def exemptions(release: str) -> dict[str, str]:
@@ -89,6 +98,7 @@ def exemptions(release: str) -> dict[str, str]:
             found = dict(exempt)
             if release == "mojaloop":
                 from mlperf.render_aws.mojaloop import SERVICES
+                from mlperf.render_aws.security import API_TYPE_SERVICES, HUB_SIGNERS
 
                 found.update(
                     {
@@ -97,6 +107,10 @@ def exemptions(release: str) -> dict[str, str]:
                         if service.config_override
                     }
                 )
+                for path in HUB_SIGNERS:
+                    found[".".join((*path, "config", "endpointSecurity"))] = _HUB_JWS_17
+                for path in API_TYPE_SERVICES:
+                    found[".".join((*path, "config", "api_type"))] = _API_TYPE_17
             return found
     return {}
 

@@ -2,7 +2,7 @@
 
 Built-in kinds are checked with kubernetes-validate against the Kubernetes 1.32 schemas it ships,
 in strict mode (an unknown field is an error); custom kinds against the schemas under
-`mlperf/kube/schemas/` (the k6 Operator's TestRun). Every problem is one line that names the
+`mlperf/kube/schemas/` (the k6 Operator's TestRun, Calico's FelixConfiguration). Every problem is one line that names the
 object and the field: `TestRun/k6-1000tps: spec.runnr: unknown field`.
 """
 
@@ -22,7 +22,12 @@ from mlperf.errors import UserError
 
 KUBE_VERSION = "1.32.0"  # the MicroK8s channel of the AWS target
 # Custom kinds the workspace renders: (apiVersion, kind) → schema file in mlperf/kube/schemas/.
-CUSTOM_SCHEMAS = {("k6.io/v1alpha1", "TestRun"): "testrun.k6.io-v1alpha1.schema.json"}
+CUSTOM_SCHEMAS = {
+    ("k6.io/v1alpha1", "TestRun"): "testrun.k6.io-v1alpha1.schema.json",
+    ("crd.projectcalico.org/v1", "FelixConfiguration"): (
+        "felixconfiguration.crd.projectcalico.org-v1.schema.json"
+    ),
+}
 # How many problems `check` spells out before "… and N more".
 SHOWN = 3
 VALUE_CHARS = 40

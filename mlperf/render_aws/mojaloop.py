@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mlperf.errors import UserError
+from mlperf.render_aws import security
 from mlperf.render_aws.patches import patch
 from mlperf.render_aws.placement import (
     required_affinity,
@@ -200,9 +201,9 @@ WHY_RESOURCES = (
 
 
 def values(scenario: Scenario) -> dict[str, Any]:
-    """mojaloop/mojaloop: what runs, per-service replicas, log level, generic-node placement."""
+    """mojaloop/mojaloop: what runs, per-service replicas, log level, generic-node placement,
+    and the security posture's values."""
     mojaloop = scenario.config["mojaloop"]
-    _refuse_unapplied_toggles(mojaloop)
     generic = groups(scenario)["generic"]
     log_level = mojaloop["log_level"]
     values: dict[str, Any] = {}
@@ -235,6 +236,8 @@ def values(scenario: Scenario) -> dict[str, Any]:
         values[top]["enabled"] = True
     # The seed stage registers MSISDNs in the oracle through its ingress, off in the chart.
     values["als-msisdn-oracle"]["ingress"] = {"enabled": True}
+    # TLS on the FSPIOP hosts' ingress, the hub's JWS key, the API flavour (render_aws.security).
+    security.merge(values, security.switch_values(scenario.security))
     return values
 
 
@@ -256,18 +259,6 @@ def post_install(scenario: Scenario) -> list[dict[str, Any]]:
             )
         )
     return patches
-
-
-def _refuse_unapplied_toggles(mojaloop: dict[str, Any]) -> None:
-    """JWS and mTLS are switch-wide settings nothing in the AWS target applies yet."""
-    if mojaloop["jws"]["enabled"]:
-        raise UserError(
-            "mojaloop: jws.enabled: the AWS target does not apply JWS yet; set it false"
-        )
-    if mojaloop["mtls"]["enabled"]:
-        raise UserError(
-            "mojaloop: mtls.enabled: the AWS target does not apply mTLS yet; set it false"
-        )
 
 
 def _placed(group: dict[str, Any]) -> dict[str, Any]:

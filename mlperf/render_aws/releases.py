@@ -1,10 +1,22 @@
-"""The Helm releases of the AWS target: values per release, and chart, cluster, namespace."""
+"""The Helm releases of the AWS target: values per release, and chart, cluster, namespace.
+
+With the Istio ambient mesh (security.mesh), Istio's four releases come first (render_aws.istio).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from mlperf.render_aws import backend, k6, k6_operator, kafka_ui, mojaloop, monitoring, simulator
+from mlperf.render_aws import (
+    backend,
+    istio,
+    k6,
+    k6_operator,
+    kafka_ui,
+    mojaloop,
+    monitoring,
+    simulator,
+)
 from mlperf.render_aws.k6 import K6_CHART
 from mlperf.render_aws.k6_operator import K6_OPERATOR_CHART
 from mlperf.render_aws.kafka_ui import KAFKA_UI_CHART
@@ -21,6 +33,7 @@ from mlperf.scenario.model import Scenario
 def helm_values(scenario: Scenario) -> dict[str, dict[str, Any]]:
     """One values document per Helm release, keyed by release name."""
     values: dict[str, dict[str, Any]] = {
+        **istio.values(scenario),
         "backend": backend.values(scenario),
         "mojaloop": mojaloop.values(scenario),
     }
@@ -49,6 +62,7 @@ def helm_releases(scenario: Scenario) -> list[dict[str, Any]]:
         "k6-operator": K6_OPERATOR_CHART,
         # Our chart, from this checkout: installed by the test stage, one TestRun per run.
         "k6": {"repository": None, "name": K6_CHART, "version": None},
+        **{release: istio.chart(release) for release in istio.CHARTS},
     }
     releases = []
     for release in helm_values(scenario):
@@ -74,4 +88,6 @@ def _namespace(release: str, cluster: str) -> str:
         return "monitoring"
     if release == "k6-operator":
         return "k6-operator-system"
+    if release in istio.CHARTS:
+        return istio.NAMESPACE
     return SWITCH_NAMESPACE if cluster == SWITCH_CLUSTER else release

@@ -17,7 +17,8 @@ Read (mojaloop/helm mojaloop-simulator templates/{deployment,ingress,service}.ya
 The switch: the scheme adapter calls account lookup, quotes and transfers by the switch ingress'
 host names (its nginx routes on Host), which each DFSP cluster's CoreDNS resolves to the internal
 NLB in front of the switch's ingress (`switch_hosts`; the dfsp_hosts Ansible role, once
-`bind.bind_addresses` knows the NLB's name).
+`bind.bind_addresses` knows the NLB's name). The security posture's env and Secrets
+(`render_aws.security.scheme_adapter_values`) are merged into `config.schemeAdapter`.
 """
 
 from __future__ import annotations
@@ -37,9 +38,9 @@ ALS_HOST = "account-lookup-service.local"
 QUOTES_HOST = "quoting-service.local"
 TRANSFERS_HOST = "ml-api-adapter.local"
 # The SDK's switch endpoints (mojaloop/sdk-scheme-adapter modules/api-svc/src/config.js): host
-# names without scheme; http because OUTBOUND_MUTUAL_TLS_ENABLED stays false. PEER_ENDPOINT is
-# required and serves every resource without an endpoint of its own (bulk, transaction requests,
-# FX), none of which the load sends.
+# names without scheme: the SDK prefixes https when OUTBOUND_MUTUAL_TLS_ENABLED is set (a TLS
+# posture), http otherwise. PEER_ENDPOINT is required and serves every resource without an
+# endpoint of its own (bulk, transaction requests, FX), none of which the load sends.
 SWITCH_ENDPOINTS: dict[str, str] = {
     "PEER_ENDPOINT": TRANSFERS_HOST,
     "ALS_ENDPOINT": ALS_HOST,
@@ -79,6 +80,10 @@ def values(scenario: Scenario, dfsp_id: str) -> dict[str, Any]:
     }
     if "resources" in simulator_config:
         scheme_adapter["resources"] = resource_amounts(simulator_config["resources"])
+    # Imported here: security names the hosts defined above.
+    from mlperf.render_aws import security
+
+    security.merge(scheme_adapter, security.scheme_adapter_values(scenario.security, dfsp_id))
     simulator: dict[str, Any] = {
         "config": {
             "schemeAdapter": scheme_adapter,

@@ -19,6 +19,14 @@ INTRA_CLUSTER_PORTS: tuple[dict[str, Any], ...] = (
     {"from": 12379, "to": 12380, "protocol": "tcp", "description": "dqlite / etcd"},
     {"from": 30000, "to": 32767, "protocol": "tcp", "description": "NodePorts"},
 )
+# Calico's WireGuard tunnel between nodes (FelixConfiguration wireguardListeningPort, default
+# 51820/udp; Calico docs "Encrypt in-cluster pod traffic"), opened only with that posture.
+WIREGUARD_PORT: dict[str, Any] = {
+    "from": 51820,
+    "to": 51820,
+    "protocol": "udp",
+    "description": "Calico WireGuard",
+}
 
 # The volume keys each EBS volume type takes besides type and size: io2 has no throughput
 # setting (it follows from the IOPS), gp3 takes both.
@@ -58,8 +66,14 @@ def terraform_vars(scenario: Scenario) -> dict[str, Any]:
             "target_group": "generic",
             "listeners": [dict(listener) for listener in infra["nlb"]["listeners"]],
         },
-        "intra_cluster_ports": [dict(port) for port in INTRA_CLUSTER_PORTS],
+        "intra_cluster_ports": [dict(port) for port in _intra_cluster_ports(scenario)],
     }
+
+
+def _intra_cluster_ports(scenario: Scenario) -> tuple[dict[str, Any], ...]:
+    if scenario.security.transport_encryption == "wireguard":
+        return (*INTRA_CLUSTER_PORTS, WIREGUARD_PORT)
+    return INTRA_CLUSTER_PORTS
 
 
 def _node_clusters(group: str, count: int, ids: list[str]) -> list[str]:

@@ -5,11 +5,13 @@
    and bound to Terraform's outputs (DFSP node IPs, the NLB, Prometheus), then written to
    `.workspace/<scenario>/aws/deploy/`.
 2. The objects we apply ourselves (the switch ingress' NodePort Service that the NLB forwards
-   to, the Grafana dashboards) are validated against the Kubernetes 1.32 schemas before anything
-   is sent.
+   to, the Grafana dashboards, the security posture's namespaces, Secrets and ConfigMaps with the
+   run's keys, generated now: aws_posture) are validated against the Kubernetes 1.32 schemas
+   before anything is sent.
 3. Ansible's dfsp-hosts playbook makes `sim-<fsp>.local` resolve on the switch and k6 clusters,
    and the switch's ingress names resolve to the NLB on the DFSP clusters.
-4. Through the SSH tunnel: kubectl applies our objects, then every release is installed with
+4. Through the SSH tunnel: kubectl applies our objects (and, with WireGuard, Calico's
+   FelixConfiguration, read back until every node has its key), then every release is installed with
    `helm upgrade --install` (the one way releases are installed) in dependency order, its
    namespace is waited on with the kubernetes client until every workload is ready, and the
    release's post-install patches (render_aws.patches) are applied and read back until they hold.
@@ -33,17 +35,27 @@ import yaml
 from mlperf import dashboards, render_aws, values_check
 from mlperf.errors import UserError
 from mlperf.fsutil import write_files, write_text_atomic
+from mlperf.render_aws import istio
 from mlperf.runner import Command
-from mlperf.targets import aws, aws_access
+from mlperf.targets import aws, aws_access, aws_posture
 from mlperf.targets.base import StageContext
 
 HELM_TIMEOUT_S = 1800
 READY_TIMEOUT_S = 900
 PATCH_TIMEOUT_S = 900
-# Dependency order: Prometheus' CRDs before anything that could carry a ServiceMonitor; the
+# Dependency order: Istio's mesh (with the posture istio_ambient) before any pod of the switch
+# namespace starts; Prometheus' CRDs before anything that could carry a ServiceMonitor; the
 # backend (Kafka, MySQL) before what connects to it at start (Kafka UI, the switch services);
 # the simulators once the switch answers; the k6 Operator last. A release matching none goes last.
-ORDER = ("monitoring", "backend", "kafka-ui", "mojaloop", "simulator-", "k6-operator")
+ORDER = (
+    *istio.CHARTS,
+    "monitoring",
+    "backend",
+    "kafka-ui",
+    "mojaloop",
+    "simulator-",
+    "k6-operator",
+)
 # Our chart is installed by the test stage, once per run.
 NOT_DEPLOYED = ("k6",)
 RELEASES_FILE = "helm/releases.json"
@@ -276,6 +288,7 @@ def deploy(ctx: StageContext) -> None:
     validate.check(ours, "deploy objects")
     ingress = files[render_aws.SWITCH_INGRESS_FILE]["items"]
     validate.check(ingress, render_aws.SWITCH_INGRESS_FILE)
+    posture = aws_posture.prepare(ctx)
     base = folder(ctx)
     manifest = base / "manifests" / f"{render_aws.SWITCH_CLUSTER}.yaml"
     if ctx.dry_run:
@@ -304,11 +317,14 @@ def deploy(ctx: StageContext) -> None:
                     ctx, render_aws.SWITCH_CLUSTER, base / render_aws.SWITCH_INGRESS_FILE
                 ),
             )
+        # The posture's namespaces, keys and WireGuard, before any pod that uses them starts.
+        aws_posture.apply(ctx, posture)
         for release in releases(files):
             _install(ctx, release, files, stamps)
             if release["release"] == "monitoring" and ours:
                 # The dashboards' namespace exists now; Grafana's sidecar picks them up.
                 aws.run_checked(ctx, kubectl_apply(ctx, render_aws.SWITCH_CLUSTER, manifest))
+        aws_posture.restart_after_new_keys(ctx, posture)
     if not ctx.dry_run:
         ctx.state.mark("deployed", digest=ctx.scenario.digest)
         ctx.echo(f"deploy: {len(stamps)} releases ready; next: {ctx.invoke_hint('seed')}")

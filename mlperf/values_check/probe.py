@@ -9,7 +9,10 @@ every value. A path with no effect is silent: Helm would accept it and change no
 Per-instance maps are checked against the map their instances are merged over
 (mojaloop/helm mojaloop-simulator/templates/deployment.yaml: `simulators.<id>.*` over
 `defaults.*`). Paths that the available chart cannot show (a closest version standing in for
-the pinned one, or a sub-chart missing from the chart folder) are reported as not checked.
+the pinned one, or a sub-chart missing from the chart folder) are reported as not checked; an
+exempt path is also left out of every render, so that a value shaped for the pinned version (a
+Secret reference the older chart would take for a missing inline key) cannot fail the render of
+the rest.
 """
 
 from __future__ import annotations
@@ -53,7 +56,7 @@ def silent_keys(
     loaded = _load(str(Path(chart_dir).resolve()))
     result = Check()
     skipped = {**loaded.absent, **(exempt or {})}
-    prober = _Prober(loaded, values, release, namespace)
+    prober = _Prober(loaded, _pruned(values, exempt or {}), release, namespace)
     try:
         prober.baseline()  # Helm's render checks values.schema.json too
         _walk(values, loaded.defaults, (), prober, skipped, result)
@@ -261,6 +264,19 @@ def _at(values: Mapping[str, Any], path: tuple[str, ...]) -> Any:
     for key in path:
         node = node[key]
     return node
+
+
+def _pruned(values: Mapping[str, Any], exempt: Mapping[str, str]) -> dict[str, Any]:
+    """`values` without the exempt dotted paths (those absent are ignored)."""
+    copied = copy.deepcopy(dict(values))
+    for dotted in exempt:
+        *parents, leaf = dotted.split(".")
+        node: Any = copied
+        for key in parents:
+            node = node.get(key) if isinstance(node, dict) else None
+        if isinstance(node, dict):
+            node.pop(leaf, None)
+    return copied
 
 
 def _without(values: dict[str, Any], path: tuple[str, ...]) -> dict[str, Any]:

@@ -23,8 +23,18 @@ from mlperf.project import Project
 from mlperf.scenario.load import load_scenario
 from mlperf.values_check.probe import Check, silent_keys
 
-# The shipped scenarios for the AWS target (performance-tests/results/README.md).
-AWS_SCENARIOS = ("500tps", "1000tps", "1000tps-replication", "2000tps")
+# The shipped scenarios for the AWS target (performance-tests/results/README.md): phase 1, and
+# phase 2's security postures.
+AWS_SCENARIOS = (
+    "500tps",
+    "1000tps",
+    "1000tps-replication",
+    "2000tps",
+    "500tps-plaintext",
+    "500tps-mtls-wireguard",
+    "500tps-mtls-mesh",
+    "500tps-mtls-mesh-iso20022",
+)
 REQUIRED = "MLPERF_CHARTS_REQUIRED"
 RELEASES_FILE = "helm/releases.json"
 

@@ -426,19 +426,7 @@ def test_config_is_refused_where_the_chart_mounts_no_override(service: str) -> N
         render_aws.helm_values(variant("1000tps", with_config))
 
 
-# --- 6. toggles nothing applies -----------------------------------------------------------------
-
-
-@pytest.mark.parametrize("toggle", ["jws", "mtls"])
-def test_security_toggles_that_nothing_applies_are_refused(toggle: str) -> None:
-    def switch_on(config: dict[str, Any]) -> None:
-        config["mojaloop"][toggle]["enabled"] = True
-
-    with pytest.raises(UserError, match=rf"^mojaloop: {toggle}\.enabled: .*set it false$"):
-        render_aws.helm_values(variant("1000tps", switch_on))
-
-
-# --- 7. images ----------------------------------------------------------------------------------
+# --- 6. images (the security posture's values: tests/charts/test_security_posture.py) --------
 
 
 @pytest.mark.parametrize("name", AWS_SCENARIOS)

@@ -37,7 +37,17 @@ from tests.charts.conftest import (
 
 DFSPS = ("fsp201", "fsp202", "fsp208")
 # The published campaign's sdk-scheme-adapter replicas per DFSP (the scenarios' README figures).
-SDK_REPLICAS = {"500tps": 8, "1000tps": 16, "1000tps-replication": 16, "2000tps": 12}
+# Phase 2's postures keep 500tps's sizing.
+SDK_REPLICAS = {
+    "500tps": 8,
+    "1000tps": 16,
+    "1000tps-replication": 16,
+    "2000tps": 12,
+    "500tps-plaintext": 8,
+    "500tps-mtls-wireguard": 8,
+    "500tps-mtls-mesh": 8,
+    "500tps-mtls-mesh-iso20022": 8,
+}
 # The switch's ingress host names (mojaloop/helm account-lookup-service, quoting-service and
 # ml-api-adapter chart-service values.yaml `ingress.hostname`).
 SWITCH_ENV = {
