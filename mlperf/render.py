@@ -14,6 +14,11 @@ from typing import Any
 from mlperf.scenario.model import STEADY_SELECTOR, Scenario
 from mlperf.seed import msisdn_ranges, participants
 
+# `hops: http`: the switch's FSPIOP API on base_port + 50, the DFSPs' inbound APIs after it.
+SWITCH_PORT_OFFSET = 50
+# Where the networked lab finds the run's keys and certificates: relative to its config file.
+LAB_PKI_DIR = "pki"
+
 
 def local_outbound_urls(scenario: Scenario) -> dict[str, str]:
     """Each DFSP's outbound API base URL on the local lab: the n-th DFSP on base_port + n."""
@@ -28,19 +33,62 @@ def lab_admin_url(scenario: Scenario) -> str:
     return f"http://{scenario.local.host}:{scenario.local.base_port}"
 
 
+def local_ports(scenario: Scenario) -> list[tuple[int, str]]:
+    """Every port the local lab listens on, with what listens there (for the busy-port check).
+
+    The admin API on base_port and the n-th DFSP's outbound API on base_port + n; with
+    `hops: http` also the switch's FSPIOP API on base_port + 50 and the n-th DFSP's FSPIOP
+    inbound API on base_port + 50 + n.
+    """
+    base = scenario.local.base_port
+    ports = [(base, "lab admin API")]
+    ports += [(base + n, f"{d.id} outbound API") for n, d in enumerate(scenario.dfsps, start=1)]
+    if scenario.local.hops == "http":
+        ports.append((base + SWITCH_PORT_OFFSET, "switch FSPIOP API"))
+        ports += [
+            (base + SWITCH_PORT_OFFSET + n, f"{d.id} FSPIOP inbound API")
+            for n, d in enumerate(scenario.dfsps, start=1)
+        ]
+    return ports
+
+
+def lab_security(scenario: Scenario) -> dict[str, Any]:
+    """The lab config's `security` block: the scenario's posture, keys in `pki/` beside it."""
+    security = scenario.security
+    block: dict[str, Any] = {
+        "tls": security.tls.mode,
+        "scope": security.tls.scope,
+        "jws": {
+            "sign": security.jws.sign,
+            "validate": security.jws.validate,
+            "put_parties": security.jws.put_parties,
+        },
+    }
+    if security.needs_pki:
+        block["pki_dir"] = LAB_PKI_DIR
+    return block
+
+
 def lab_config(scenario: Scenario) -> dict[str, Any]:
     """The lab's own config file (`python -m mlperf.lab --config`), with a hash of what it serves."""
+    local = scenario.local
     config: dict[str, Any] = {
-        "host": scenario.local.host,
-        "admin_port": scenario.local.base_port,
-        "latency_ms": dict(scenario.local.latency_ms),
-        "timeout_s": scenario.local.sdk_timeout_s,
-        "faults": scenario.local.faults,
+        "host": local.host,
+        "admin_port": local.base_port,
+        "latency_ms": dict(local.latency_ms),
+        "timeout_s": local.sdk_timeout_s,
+        "faults": local.faults,
         "dfsps": [
-            {"fsp_id": dfsp.id, "port": scenario.local.base_port + n}
+            {"fsp_id": dfsp.id, "port": local.base_port + n}
             for n, dfsp in enumerate(scenario.dfsps, start=1)
         ],
     }
+    if local.hops == "http":
+        config["hops"] = "http"
+        config["switch_port"] = local.base_port + SWITCH_PORT_OFFSET
+        for n, dfsp in enumerate(config["dfsps"], start=1):
+            dfsp["inbound_port"] = local.base_port + SWITCH_PORT_OFFSET + n
+        config["security"] = lab_security(scenario)
     # The hash covers the seed data too: the lab keeps what seed registers in memory, so a
     # changed participant or MSISDN range needs a fresh lab, not a second registration.
     hashed = {

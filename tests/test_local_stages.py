@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from mlperf import k6
+from mlperf import k6, render
 from mlperf.errors import UserError
 from mlperf.fsutil import read_json
 from mlperf.project import Project
@@ -18,6 +20,7 @@ from mlperf.runner import Runner
 from mlperf.scenario.load import load_scenario
 from mlperf.targets import local, local_lab, local_test
 from mlperf.targets.base import StageContext
+from tests.conftest import free_port_block, write_scenario
 
 pytestmark = pytest.mark.usefixtures("stop_labs")
 
@@ -276,3 +279,105 @@ def test_parallel_runners_split_the_rate_and_merge_exactly(
         assert approx["count"] == exact["count"] and approx["max"] == exact["max"]
         for key in ("p50", "p95"):
             assert approx[key] == pytest.approx(exact[key], rel=0.1, abs=1.0), (phase, key)
+
+
+# -- hops: http: the switch and each DFSP as processes, under a security posture ----------------
+
+
+def http_scenario(project: Project, name: str, **local: Any) -> str:
+    """A scenario on the networked lab with mutual TLS end to end and JWS, on free ports."""
+    write_scenario(
+        project,
+        name,
+        {
+            "k6": {
+                "tps": 20,
+                "transactions": 200,
+                "pre_allocated_vus": 10,
+                "max_vus": 100,
+                "warmup_s": 2,
+                "drain_s": 2,
+                "http_timeout_s": 10,
+                "expected_e2e_latency_ms": 100,
+                "thresholds": {"success_rate": ["rate>0.5"]},
+            },
+            "local": {
+                "base_port": free_port_block(60),
+                "startup_timeout_s": 30,
+                "hops": "http",
+                **local,
+            },
+            "security": {
+                "tls": {"mode": "mutual", "scope": "end_to_end"},
+                "jws": {"sign": True, "validate": True, "put_parties": True},
+            },
+        },
+    )
+    return name
+
+
+def test_the_chain_runs_over_http_hops_with_mtls_and_jws_and_the_gate_holds_under_faults(
+    checkout: Project,
+) -> None:
+    """The local-faults logic over processes in mutual TLS with JWS: k6's counts equal the
+    merged ledger of the switch and the DFSP processes, every kind of fault included."""
+    shares = {"switch_5xx": 0.03, "payee_timeout": 0.02, "payee_reject": 0.03}
+    faults = {
+        "seed": 1,  # its first 8 discovery draws are clean: seed's sample lookups succeed
+        "discovery": {**shares, "slow_share": 0, "slow_ms": 0},
+        "quote": {**shares, "slow_share": 0.1, "slow_ms": 30},
+        "transfer": {**shares, "slow_share": 0, "slow_ms": 0},
+    }
+    name = http_scenario(checkout, "h", sdk_timeout_s=1, faults=faults)
+    lines = bring_up(checkout, name)
+    state = checkout.state_dir(name, "local")
+    assert any(
+        line.startswith("deploy: keys and certificates in ") and "posture mtls-jws" in line
+        for line in lines
+    )
+    lab = read_json(state / local.LAB_CONFIG)
+    base = lab["admin_port"]
+    assert lab["switch_port"] == base + 50
+    assert [d["inbound_port"] for d in lab["dfsps"]] == list(range(base + 51, base + 59))
+    assert lab["security"]["pki_dir"] == "pki"
+    assert (state / "pki" / "jws" / "fsp201.key").stat().st_mode & 0o077 == 0
+    pid = context(checkout, name, []).state.get("deployed")["pid"]
+    health = local_lab.health(render.lab_admin_url(load_scenario(checkout, name)))
+    assert health is not None and health["hops"] == "http"
+    children = list(health["dfsp_pids"].values())
+    assert len(children) == 8
+
+    run = local_test.test(context(checkout, name, []))
+    assert run is not None
+    summary = read_json(run / "summary.json")
+    gate = summary["validity_gate"]
+    assert gate["passed"] is True, gate
+    assert summary["results"]["failed"] > 0 and summary["results"]["completed"] > 0
+    injected = {kind for phase in gate["lab"].values() for kind in phase["injected"]}
+    assert {"switch_5xx", "payee_timeout", "payee_reject", "slow"} <= injected
+
+    local.destroy(context(checkout, name, []))
+    assert not local_lab.is_alive(pid)
+    assert not any(Path(f"/proc/{child}").exists() for child in children)
+
+
+def test_http_hops_deploy_dry_run_plans_the_keys_and_the_busy_check_covers_every_port(
+    checkout: Project,
+) -> None:
+    name = http_scenario(checkout, "d")
+    lines: list[str] = []
+    local.deploy(context(checkout, name, lines, dry_run=True))
+    plan = [line for line in lines if line.startswith("[dry-run] pki: ")]
+    assert any("CA certificate" in line or "ca.crt" in line for line in plan), plan
+    assert any("fsp208 client certificate" in line for line in plan)
+    assert not any("PRIVATE KEY" in line for line in lines)
+    assert not (checkout.state_dir(name, "local") / "pki").exists()
+
+    ctx = context(checkout, name, [])
+    local.provision(ctx)
+    switch_port = read_json(ctx.state_dir / local.LAB_CONFIG)["switch_port"]
+    with (
+        socket.create_server(("127.0.0.1", switch_port)),
+        pytest.raises(UserError, match=rf"port {switch_port} \(switch FSPIOP API\)"),
+    ):
+        local.deploy(context(checkout, name, []))

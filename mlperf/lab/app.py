@@ -103,8 +103,18 @@ def _ndc(value: Any) -> Decimal | None:
         raise errors.validation_error("ndc", problem) from None
 
 
-def admin_app(lab: Lab) -> web.Application:
-    """Health, participants, MSISDN ranges, transfers and stats of the switch."""
+def admin_app(
+    lab: Any,
+    *,
+    ledger_view: Callable[[], Awaitable[dict[str, Any]]] | None = None,
+    health_extra: Callable[[], dict[str, Any]] | None = None,
+) -> web.Application:
+    """Health, participants, MSISDN ranges, transfers and stats of the switch.
+
+    ``lab`` is a ``Lab`` or anything with its ``switch``, ``ledger``, ``config_hash`` and
+    ``started_at`` (the networked lab's switch side, which passes ``ledger_view`` to merge the
+    DFSP processes' ledgers into one, and ``health_extra`` for what /health adds).
+    """
     switch = lab.switch
 
     @web.middleware
@@ -121,6 +131,7 @@ def admin_app(lab: Lab) -> web.Application:
                 "config_hash": lab.config_hash,
                 "pid": os.getpid(),
                 "started_at": lab.started_at,
+                **(health_extra() if health_extra is not None else {}),
             }
         )
 
@@ -179,7 +190,7 @@ def admin_app(lab: Lab) -> web.Application:
         )
 
     async def ledger(_: web.Request) -> web.Response:
-        return _json(lab.ledger.view())
+        return _json(await ledger_view() if ledger_view is not None else lab.ledger.view())
 
     app = web.Application(middlewares=[fspiop_errors])
     app.router.add_get("/health", health)

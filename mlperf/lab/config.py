@@ -11,6 +11,11 @@ Shape::
 ``latency_ms``, ``timeout_s`` (the payer SDK's REQUEST_PROCESSING_TIMEOUT_SECONDS, default 30)
 and ``faults`` (see ``mlperf.lab.faults``) and their keys may be left out. Port 0 asks the OS
 for a free port.
+
+``"hops": "http"`` (default ``in_process``) runs the switch and each DFSP as processes of their
+own exchanging FSPIOP over HTTP; it needs ``switch_port`` (the switch's FSPIOP API) and each
+DFSP's ``inbound_port`` (its FSPIOP inbound API), and takes a ``security`` block
+(``mlperf.lab.posture``).
 """
 
 from __future__ import annotations
@@ -23,10 +28,23 @@ from pathlib import Path
 from typing import Any
 
 from mlperf.lab.faults import KINDS, PHASES, Faults, PhaseFaults
+from mlperf.lab.posture import LabSecurity, PostureError, parse_security
 
 FSP_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}")
 MAX_LATENCY_MS = 600_000.0
-_TOP_KEYS = {"host", "admin_port", "config_hash", "latency_ms", "timeout_s", "faults", "dfsps"}
+_TOP_KEYS = {
+    "host",
+    "admin_port",
+    "config_hash",
+    "latency_ms",
+    "timeout_s",
+    "faults",
+    "dfsps",
+    "hops",
+    "switch_port",
+    "security",
+}
+HOPS = ("in_process", "http")
 _LATENCY_KEYS = PHASES
 _FAULT_KEYS = (*KINDS, "slow_share", "slow_ms")
 MAX_TIMEOUT_S = 600.0
@@ -48,7 +66,8 @@ class Latency:
 @dataclass(frozen=True, slots=True)
 class DfspConfig:
     fsp_id: str
-    port: int
+    port: int  # the outbound API (k6 calls it)
+    inbound_port: int = 0  # hops http: the FSPIOP inbound API (the switch calls it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,10 +79,17 @@ class LabConfig:
     latency: Latency = field(default_factory=Latency)
     timeout_s: float = 30.0
     faults: Faults = field(default_factory=Faults)
+    hops: str = "in_process"
+    switch_port: int = 0
+    security: LabSecurity = field(default_factory=LabSecurity)
 
     @property
     def fsp_ids(self) -> list[str]:
         return [d.fsp_id for d in self.dfsps]
+
+    @property
+    def networked(self) -> bool:
+        return self.hops == "http"
 
 
 def _port(value: Any, field: str) -> int:
@@ -130,8 +156,11 @@ def _latency(value: Any) -> Latency:
     )
 
 
-def parse_config(data: Any) -> LabConfig:
-    """Validate decoded JSON; ConfigError on the first problem."""
+def parse_config(data: Any, base_dir: Path | None = None) -> LabConfig:
+    """Validate decoded JSON; ConfigError on the first problem.
+
+    ``base_dir`` resolves a relative ``security.pki_dir`` (the config file's folder).
+    """
     if not isinstance(data, dict):
         raise ConfigError("top level: must be a JSON object")
     unknown = sorted(set(data) - _TOP_KEYS)
@@ -144,18 +173,37 @@ def parse_config(data: Any) -> LabConfig:
     config_hash = data.get("config_hash", "")
     if not isinstance(config_hash, str):
         raise ConfigError(f"config_hash: must be a string, got {config_hash!r}")
+    hops = data.get("hops", "in_process")
+    if hops not in HOPS:
+        raise ConfigError(f"hops: must be one of {', '.join(HOPS)}, got {hops!r}")
+    networked = hops == "http"
+    ports = {admin_port: "admin_port"} if admin_port else {}
+
+    def claim(port: int, where: str) -> None:
+        if port and port in ports:
+            raise ConfigError(f"{where}: port {port} is also used by {ports[port]}")
+        if port:
+            ports[port] = where
+
+    switch_port = 0
+    if networked:
+        switch_port = _port(data.get("switch_port"), "switch_port")
+        claim(switch_port, "switch_port")
+    elif "switch_port" in data:
+        raise ConfigError("switch_port: only with hops: http")
     raw_dfsps = data.get("dfsps")
     if not isinstance(raw_dfsps, list) or not raw_dfsps:
         raise ConfigError("dfsps: must be a non-empty list")
     dfsps: list[DfspConfig] = []
-    ports = {admin_port: "admin_port"} if admin_port else {}
+    allowed = {"fsp_id", "port", "inbound_port"} if networked else {"fsp_id", "port"}
     for i, item in enumerate(raw_dfsps):
         where = f"dfsps[{i}]"
         if not isinstance(item, dict):
             raise ConfigError(f"{where}: must be an object")
-        extra = sorted(set(item) - {"fsp_id", "port"})
+        extra = sorted(set(item) - allowed)
         if extra:
-            raise ConfigError(f"{where}.{extra[0]}: unknown key")
+            hint = " (only with hops: http)" if extra[0] == "inbound_port" else ""
+            raise ConfigError(f"{where}.{extra[0]}: unknown key{hint}")
         fsp_id = item.get("fsp_id")
         if not isinstance(fsp_id, str) or FSP_ID_RE.fullmatch(fsp_id) is None:
             raise ConfigError(
@@ -164,12 +212,19 @@ def parse_config(data: Any) -> LabConfig:
         if any(d.fsp_id == fsp_id for d in dfsps):
             raise ConfigError(f"{where}.fsp_id: duplicate fsp_id {fsp_id!r}")
         port = _port(item.get("port"), f"{where}.port")
-        if port and port in ports:
-            raise ConfigError(f"{where}.port: port {port} is also used by {ports[port]}")
-        if port:
-            ports[port] = where
-        dfsps.append(DfspConfig(fsp_id, port))
+        claim(port, f"{where}.port")
+        inbound_port = 0
+        if networked:
+            inbound_port = _port(item.get("inbound_port"), f"{where}.inbound_port")
+            claim(inbound_port, f"{where}.inbound_port")
+        dfsps.append(DfspConfig(fsp_id, port, inbound_port))
     timeout_s = _number(data.get("timeout_s", 30), "timeout_s", 0.001, MAX_TIMEOUT_S, "seconds")
+    try:
+        security = parse_security(data.get("security"), base_dir)
+    except PostureError as exc:
+        raise ConfigError(str(exc)) from None
+    if not networked and not security.plaintext:
+        raise ConfigError("security: TLS and JWS need hops: http (the in-process lab has no hops)")
     return LabConfig(
         host,
         admin_port,
@@ -178,6 +233,9 @@ def parse_config(data: Any) -> LabConfig:
         _latency(data.get("latency_ms")),
         timeout_s,
         _faults(data.get("faults")),
+        hops,
+        switch_port,
+        security,
     )
 
 
@@ -192,6 +250,6 @@ def load_config(path: str | Path) -> LabConfig:
     except ValueError as exc:
         raise ConfigError(f"{path} is not valid JSON: {exc}") from None
     try:
-        return parse_config(data)
+        return parse_config(data, Path(path).resolve().parent)
     except ConfigError as exc:
         raise ConfigError(f"{path}: {exc}") from None

@@ -14,12 +14,20 @@ Three ways a hop can fail, each answered differently by the payer's SDK scheme a
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 # FSPIOP error texts, as in @mojaloop/sdk-standard-components src/lib/errors/index.js.
 ERROR_TEXTS: dict[str, str] = {
+    "1001": "Destination communication error",
     "2001": "Internal server error",
+    "2003": "Service currently unavailable",
+    "3000": "Generic client error",
+    "3002": "Unknown URI",
     "3100": "Generic validation error",
+    "3101": "Malformed syntax",
+    "3102": "Missing mandatory element",
+    "3105": "Invalid signature",
     "3106": "Modified request",
     "3200": "Generic ID not found",
     "3201": "Destination FSP Error",
@@ -30,8 +38,15 @@ ERROR_TEXTS: dict[str, str] = {
     "5105": "Payee FSP rejected transaction",
 }
 
+DESTINATION_COMMUNICATION_ERROR = "1001"
 INTERNAL_ERROR = "2001"
+SERVICE_UNAVAILABLE = "2003"
+CLIENT_ERROR = "3000"
+UNKNOWN_URI = "3002"
 VALIDATION_ERROR = "3100"
+MALFORMED_SYNTAX = "3101"
+MISSING_ELEMENT = "3102"
+INVALID_SIGNATURE = "3105"
 MODIFIED_REQUEST = "3106"
 ID_NOT_FOUND = "3200"
 DESTINATION_FSP_ERROR = "3201"
@@ -65,17 +80,40 @@ class FspiopError(Exception):
         return {"errorInformation": {"errorCode": self.code, "errorDescription": self.description}}
 
 
+class RemoteError(FspiopError):
+    """An error callback that came over HTTP: its ``errorInformation`` is kept exactly as sent."""
+
+    def __init__(self, information: Mapping[str, Any]) -> None:
+        info = information.get("errorInformation") if isinstance(information, Mapping) else None
+        info = dict(info) if isinstance(info, Mapping) else {}
+        super().__init__(str(info.get("errorCode", INTERNAL_ERROR)))
+        self.description = str(info.get("errorDescription", self.description))
+        self._information = info or {"errorCode": self.code, "errorDescription": self.description}
+
+    def information(self) -> dict[str, Any]:
+        return {"errorInformation": dict(self._information)}
+
+
 class NoCallback(Exception):
     """No callback will reach the payer: its SDK times out."""
 
 
-class Refused(Exception):
-    """A switch service refused the request with HTTP ``status`` (no callback follows)."""
+class CallbackTimeout(NoCallback):
+    """No callback came within the request processing timeout: the waiting has been done."""
 
-    def __init__(self, status: int, service: str) -> None:
+
+class Refused(Exception):
+    """A switch service refused the request with HTTP ``status`` (no callback follows).
+
+    ``status`` 0 means no HTTP answer at all (connection or TLS failure); ``reason`` then says
+    what the HTTP client reported.
+    """
+
+    def __init__(self, status: int, service: str, reason: str = "") -> None:
         self.status = status
         self.service = service
-        super().__init__(f"{service} answered HTTP {status}")
+        self.reason = reason
+        super().__init__(reason or f"{service} answered HTTP {status}")
 
 
 def validation_error(field: str, problem: str, http_status: int = 400) -> FspiopError:

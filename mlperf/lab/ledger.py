@@ -7,11 +7,15 @@ transfer), otherwise what went wrong (an FSPIOP error code, ``timeout``, ``refus
 ``invalid``, …). Faults the lab injected on purpose are counted beside, by kind, once they
 took effect. ``in_flight`` counts requests received and not yet answered, so a reader can wait
 until every answer of a run is in before comparing counts.
+
+With ``hops: http`` each process keeps its own ledger (the DFSPs their answers, the switch the
+faults it injected); ``merge`` adds their views up into one of the same shape.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from mlperf.lab.faults import PHASES
@@ -47,3 +51,14 @@ class Ledger:
                 "injected": dict(sorted(self.injected[phase].items())),
             }
         return {"in_flight": self.in_flight, "phases": phases}
+
+
+def merge(views: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """One view that counts everything the given ``Ledger.view()`` answers count."""
+    total = Ledger()
+    for view in views:
+        total.in_flight += int(view.get("in_flight", 0))
+        for phase, counts in view.get("phases", {}).items():
+            total.outcomes[phase].update(counts.get("outcomes", {}))
+            total.injected[phase].update(counts.get("injected", {}))
+    return total.view()

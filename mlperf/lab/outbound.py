@@ -13,24 +13,25 @@ the async-to-sync models in ``lib/model/``): the request is validated as the SDK
 
 ``currentState`` is ``COMPLETED`` whenever a callback came, even an error. Without one (a
 timeout) or when the switch refuses the request, 500 ``{message, <state>: {}, statusCode: "500"}``.
+The switch is the in-process ``Switch`` or, with ``hops: http``, an FSPIOP client of a switch in
+another process (``mlperf.lab.net.client``); either way it answers through ``SwitchApi``.
 Every answer is written to the lab's ledger under its phase.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from email.utils import formatdate
-from typing import Any
+from typing import Any, Protocol
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
 from mlperf.lab import sdk_validator
 from mlperf.lab.config import Latency
-from mlperf.lab.errors import FspiopError, NoCallback, Refused
-from mlperf.lab.ledger import OK
-from mlperf.lab.switch import Switch
+from mlperf.lab.errors import CallbackTimeout, FspiopError, NoCallback, Refused
+from mlperf.lab.ledger import OK, Ledger
 
 PREFIX = "/sim/{fsp_id}/outbound"
 COMPLETED = "COMPLETED"
@@ -65,13 +66,33 @@ def callback_headers(resource: str, source: str, destination: str) -> dict[str, 
     }
 
 
+class SwitchApi(Protocol):
+    """What the outbound API asks of the switch: the in-process ``Switch``, or (``hops: http``)
+    a client that sends FSPIOP requests and waits for their callbacks. Each returns the
+    callback's body or raises FspiopError (an error callback), NoCallback or Refused."""
+
+    ledger: Ledger
+
+    async def lookup_party(
+        self, source: str, id_type: str, id_value: str, sub_id: str | None = None
+    ) -> dict[str, Any]: ...
+
+    async def request_quote(
+        self, source: str, destination: str, request: Mapping[str, Any]
+    ) -> dict[str, Any]: ...
+
+    async def transfer(
+        self, source: str, destination: str, request: Mapping[str, Any]
+    ) -> dict[str, Any]: ...
+
+
 class Outbound:
     """One DFSP's outbound API: validates, calls the switch, shapes the SDK's answer."""
 
     def __init__(
         self,
         fsp_id: str,
-        switch: Switch,
+        switch: SwitchApi,
         *,
         latency: Latency | None = None,
         timeout_s: float = 30.0,
@@ -127,13 +148,14 @@ class Outbound:
             await asyncio.sleep(delay_ms / 1000)
         try:
             return await handler(parsed)
-        except NoCallback:
-            await asyncio.sleep(self.timeout_s)
+        except NoCallback as exc:
+            if not isinstance(exc, CallbackTimeout):  # the in-process switch knows at once
+                await asyncio.sleep(self.timeout_s)
             return 500, {"message": "Timeout", state_field: {}, "statusCode": "500"}, "timeout"
         except Refused as exc:
-            message = f"Request failed with status code {exc.status}"
+            message = exc.reason or f"Request failed with status code {exc.status}"
             body = {"message": message, state_field: {}, "statusCode": "500"}
-            return 500, body, f"refused {exc.status}"
+            return 500, body, f"refused {exc.status}" if exc.status else "unreachable"
 
     async def _party(self, parsed: sdk_validator.Request) -> Answer:
         params = parsed.params

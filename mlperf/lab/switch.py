@@ -33,6 +33,13 @@ from mlperf.lab.participants import (
     RangeOverlapError,
 )
 
+# The switch service each phase's request reaches first (what refuses it with 503).
+SERVICES: dict[Phase, str] = {
+    "discovery": "account-lookup-service",
+    "quote": "quoting-service",
+    "transfer": "ml-api-adapter",
+}
+
 
 class PayeeHandler(Protocol):
     """What the switch asks of a payee DFSP (its FSPIOP inbound side)."""
@@ -161,11 +168,17 @@ class Switch:
 
     # -- faults -------------------------------------------------------------------------------
 
-    def _refuse_or_draw(self, phase: Phase, service: str) -> Draw:
+    def admit(self, phase: Phase) -> Draw:
+        """Draw a request's fault as it reaches the switch service of its phase.
+
+        Refused (503) for a ``switch_5xx`` draw: the service's synchronous answer. Otherwise the
+        draw, which the operation then takes as ``draw=`` (over HTTP, the switch admits a request
+        before answering 202 and runs the operation after).
+        """
         draw = self.faults.draw(phase)
         if draw.kind == "switch_5xx":
             self.ledger.inject(phase, draw.kind)
-            raise Refused(503, service)
+            raise Refused(503, SERVICES[phase])
         return draw
 
     async def _payee_hop(self, phase: Phase, draw: Draw, reject: FspiopError) -> None:
@@ -190,9 +203,15 @@ class Switch:
     # -- discovery: account-lookup-service ----------------------------------------------------
 
     async def lookup_party(
-        self, source: str, id_type: str, id_value: str, sub_id: str | None = None
+        self,
+        source: str,
+        id_type: str,
+        id_value: str,
+        sub_id: str | None = None,
+        *,
+        draw: Draw | None = None,
     ) -> dict[str, Any]:
-        draw = self._refuse_or_draw("discovery", "account-lookup-service")
+        draw = self.admit("discovery") if draw is None else draw
         self._requester(source)
         owner = self.oracle.lookup(id_value) if id_type == MSISDN else None
         if owner is None or owner not in self._participants:
@@ -208,9 +227,9 @@ class Switch:
     # -- quotes: quoting-service in simple routing mode ---------------------------------------
 
     async def request_quote(
-        self, source: str, destination: str, request: Mapping[str, Any]
+        self, source: str, destination: str, request: Mapping[str, Any], *, draw: Draw | None = None
     ) -> dict[str, Any]:
-        draw = self._refuse_or_draw("quote", "quoting-service")
+        draw = self.admit("quote") if draw is None else draw
         self._requester(source)
         payee = self._participants.get(destination)
         if payee is None or payee.currency != request["amount"]["currency"]:
@@ -221,10 +240,10 @@ class Switch:
     # -- transfers: ml-api-adapter and central-ledger -----------------------------------------
 
     async def transfer(
-        self, source: str, destination: str, request: Mapping[str, Any]
+        self, source: str, destination: str, request: Mapping[str, Any], *, draw: Draw | None = None
     ) -> dict[str, Any]:
         """Prepare, have the payee fulfil, check the fulfilment and commit; or abort."""
-        draw = self._refuse_or_draw("transfer", "ml-api-adapter")
+        draw = self.admit("transfer") if draw is None else draw
         payer = self._requester(source)
         transfer_id = str(request["transferId"])
         digest = _digest(request)

@@ -1,9 +1,10 @@
 """The local target: the lab as a background process on loopback, and the real k6 against it.
 
-provision renders the lab config and topology into the run-state folder; deploy starts the lab;
-seed onboards participants and MSISDN ranges through its admin API; test (local_test.py) runs
-k6 and writes a run folder; destroy stops the lab. Each stage is idempotent and refuses to run before the
-stage it needs.
+provision renders the lab config and topology into the run-state folder; deploy generates the
+run's keys and certificates when the security posture needs them (`local.hops: http` only) and
+starts the lab; seed onboards participants and MSISDN ranges through its admin API; test
+(local_test.py) runs k6 and writes a run folder; destroy stops the lab. Each stage is idempotent
+and refuses to run before the stage it needs.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from mlperf.results import record
 from mlperf.results.runs import list_runs
 from mlperf.runner import HttpCall
 from mlperf.scenario.model import Scenario
+from mlperf.security import pki
 from mlperf.smoke import dig
 from mlperf.targets import local_lab
 from mlperf.targets.base import StageContext
@@ -82,9 +84,39 @@ def _require_provisioned(ctx: StageContext, stage: str) -> dict[str, Any]:
 # deploy ---------------------------------------------------------------------------------------
 
 
+def _pki_args(ctx: StageContext) -> dict[str, Any]:
+    scenario = ctx.scenario
+    hosts = list(dict.fromkeys([scenario.local.host, "localhost", "127.0.0.1"]))
+    return {
+        "participants": [d.id for d in scenario.dfsps],
+        "hosts": hosts,
+        "key_bits": scenario.security.pki.key_bits,
+        "validity_days": scenario.security.pki.validity_days,
+    }
+
+
+def _ensure_pki(ctx: StageContext) -> None:
+    """The run's CA, certificates and JWS keys beside lab.json, when the posture needs them."""
+    if ctx.scenario.local.hops != "http" or not ctx.scenario.security.needs_pki:
+        return
+    directory = ctx.state_dir / render.LAB_PKI_DIR
+    args = _pki_args(ctx)
+    if ctx.dry_run:
+        for line in pki.plan(directory, **args):
+            ctx.echo(f"[dry-run] pki: {line}")
+        return
+    pki.generate(directory, **args)
+    ctx.echo(
+        f"deploy: keys and certificates in {ctx.project.relative(directory)} "
+        f"(RSA {args['key_bits']}, valid {args['validity_days']} days, "
+        f"posture {ctx.scenario.security.posture})"
+    )
+
+
 def deploy(ctx: StageContext) -> None:
     if ctx.dry_run:
         lab = render.lab_config(ctx.scenario)
+        _ensure_pki(ctx)
         ctx.runner.spawn(local_lab.spawn_lab(ctx.state_dir / LAB_CONFIG, ctx.state_dir / LAB_LOG))
         ctx.runner.http(HttpCall("GET", f"{_admin_url(ctx)}/health"), quiet=False)
         ctx.echo(f"[dry-run] wait until /health reports config_hash {lab['config_hash']}")
@@ -101,16 +133,14 @@ def deploy(ctx: StageContext) -> None:
         local_lab.stop(pid)
         ctx.state.clear("deployed", "seeded")
 
-    ports = [(lab["admin_port"], "lab admin API")] + [
-        (d["port"], f"{d['fsp_id']} outbound API") for d in lab["dfsps"]
-    ]
-    busy = local_lab.busy_port(lab["host"], ports)
+    busy = local_lab.busy_port(lab["host"], render.local_ports(ctx.scenario))
     if busy is not None:
         port, what = busy
         raise UserError(
             f"port {port} ({what}) on {lab['host']} is already in use by another process: "
             f"free it, or set base_port in {_local_override_hint(ctx)}"
         )
+    _ensure_pki(ctx)
     log_path = ctx.state_dir / LAB_LOG
     pid = ctx.runner.spawn(local_lab.spawn_lab(ctx.state_dir / LAB_CONFIG, log_path))
     assert pid is not None

@@ -10,6 +10,9 @@ mutated requests probes the validator. Then, with the SDK's packages:
 - every quote's ILP packet and condition must be byte-identical to what the SDK's own ILP code
   makes from the same quote and secret, and every fulfilment must be the SDK's;
 - the lab's table of currency decimals and its copy of the request schemas must be the packages'.
+
+The networked lab (``hops: http``, here in mutual TLS with JWS) is held to the same response
+schemas and validator decisions, its answers recorded at the client.
 """
 
 from __future__ import annotations
@@ -26,10 +29,13 @@ from typing import Any
 import aiohttp
 import pytest
 
-from mlperf.lab import Lab, start_lab
+from mlperf.lab import Lab, LabConfig, start_lab
 from mlperf.lab.clock import now_iso
+from mlperf.lab.config import DfspConfig
 from mlperf.lab.currencies import CURRENCY_DECIMALS
 from mlperf.lab.faults import Faults, PhaseFaults
+from mlperf.lab.posture import LabJws, LabSecurity
+from mlperf.security import pki
 from tests.contract import sdk
 from tests.contract.recording import (
     Exchange,
@@ -306,3 +312,121 @@ def test_the_labs_request_schemas_are_the_packages_export() -> None:
         "mlperf/lab/sdk_outbound_requests.json is stale: "
         "node tests/contract/export_sdk_schemas.js > mlperf/lab/sdk_outbound_requests.json"
     )
+
+
+# -- hops: http: the same contract for the networked lab, under mutual TLS and JWS -------------
+
+
+async def http_tour(pki_dir: Path) -> tuple[list[Exchange], dict[str, Any]]:
+    """Every kind of answer of the docs table, from the networked lab, recorded at the client
+    (the outbound APIs run in other processes): successes, the hub's and the payee's error
+    callbacks, the injected faults, a timeout and the validator's refusals."""
+    faults = Faults(
+        seed=11, discovery=PhaseFaults(switch_5xx=0.2, payee_timeout=0.2, payee_reject=0.2)
+    )
+    security = LabSecurity("mutual", "end_to_end", LabJws(True, True, True), pki_dir)
+    config = LabConfig(
+        "127.0.0.1",
+        0,
+        tuple(DfspConfig(f, 0, 0) for f in (PAYER, PAYEE, SPARE)),
+        "contract",
+        timeout_s=0.3,
+        faults=faults,
+        hops="http",
+        security=security,
+    )
+    running = await start_lab(config)
+    exchanges: list[Exchange] = []
+    try:
+        async with aiohttp.ClientSession() as session:
+
+            async def admin(path: str, body: dict[str, Any]) -> None:
+                async with session.put(running.admin_url + path, json=body) as response:
+                    assert response.status in (200, 201)
+
+            async def call(fsp: str, method: str, path: str, body: Any = None) -> Any:
+                data = json.dumps(body) if body is not None else ""
+                url = running.outbound_url(fsp) + path
+                headers = {"Content-Type": "application/json"} if body is not None else {}
+                async with session.request(method, url, data=data, headers=headers) as response:
+                    text = await response.text()
+                exchanges.append(
+                    Exchange(fsp, method, path, "application/json", data, {}, response.status, text)
+                )
+                return json.loads(text) if text.startswith(("{", "[")) else text
+
+            await admin(f"/admin/participants/{PAYER}", {"currency": "XXX", "ndc": "1000"})
+            await admin(f"/admin/participants/{PAYEE}", {"currency": "XXX", "ndc": "1000"})
+            await admin(
+                f"/admin/participants/{PAYEE}/msisdns", {"start": "25620200000", "count": 100}
+            )
+            for path in (
+                "/parties/MSISDN/25620200005",
+                "/parties/MSISDN/25620200006/savings",
+                "/parties/MSISDN/25629999999",
+            ):
+                for _ in range(6):  # faults are drawn at random: some of each
+                    await call(PAYER, "GET", path)
+            quote = quote_body("2")
+            terms = (await call(PAYER, "POST", "/quotes", quote))["quotes"]["body"]
+            await call(PAYER, "POST", "/simpleTransfers", transfer_body(quote, terms))  # committed
+            await call(PAYER, "POST", "/simpleTransfers", transfer_body(quote, terms))  # resend
+            await call(
+                PAYER,
+                "POST",
+                "/simpleTransfers",
+                transfer_body(quote, terms, amount={"currency": "XXX", "amount": "3"}),
+            )  # 3106
+            await call(
+                PAYER,
+                "POST",
+                "/simpleTransfers",
+                transfer_body(quote, terms, transferId=str(uuid.uuid4())),
+            )  # the payee's 2001
+            big = quote_body("5000")
+            big_terms = (await call(PAYER, "POST", "/quotes", big))["quotes"]["body"]
+            await call(PAYER, "POST", "/simpleTransfers", transfer_body(big, big_terms))  # 4200
+            await call(PAYER, "POST", "/quotes", {**quote_body(), "fspId": SPARE})  # 3201
+            for _, mutated in list(mutations(quote_body()))[:40]:
+                await call(PAYER, "POST", "/quotes", mutated)
+            async with session.get(running.admin_url + "/admin/ledger") as response:
+                ledger = await response.json()
+    finally:
+        await running.close()
+    return exchanges, ledger
+
+
+@pytest.fixture(scope="module")
+def http_toured(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Exchange], dict[str, Any]]:
+    directory = tmp_path_factory.mktemp("contract-pki") / "pki"
+    pki.generate(directory, [PAYER, PAYEE, SPARE], hosts=["127.0.0.1", "localhost"])
+    return asyncio.run(http_tour(directory))
+
+
+def test_the_networked_labs_answers_fit_the_same_contract(
+    http_toured: tuple[list[Exchange], dict[str, Any]],
+) -> None:
+    exchanges, ledger = http_toured
+    phases = ledger["phases"]
+    assert {"ok", "3200", "3204", "timeout", "refused 503"} <= set(phases["discovery"]["outcomes"])
+    assert {"ok", "3201", "invalid request"} <= set(phases["quote"]["outcomes"])
+    assert {"ok", "2001", "3106", "4200"} <= set(phases["transfer"]["outcomes"])
+    cases = [request_case(e, f"request {n}") for n, e in enumerate(exchanges)]
+    cases += [
+        response_case(e, f"response {n}")
+        for n, e in enumerate(exchanges)
+        if isinstance(e.response, dict)
+    ]
+    results = {r["id"]: r for r in sdk.check(cases)}
+    bad = [
+        f"{r['id']}: {'; '.join(r['problems'])}"
+        for r in results.values()
+        if r["id"].startswith("response") and not r["ok"]
+    ]
+    assert not bad, "\n".join(bad[:20])
+    disagreements = [
+        f"{e.method} {e.path} {e.request_text[:80]}: lab {e.status}"
+        for n, e in enumerate(exchanges)
+        if results[f"request {n}"]["ok"] == (e.status == 400)
+    ]
+    assert not disagreements, "\n".join(disagreements[:20])

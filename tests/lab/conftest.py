@@ -1,7 +1,9 @@
 """Fixtures for the lab tests: a real lab on ephemeral loopback ports and request builders.
 
 Helpers are handed out as fixtures (not imported) so the tests work under any pytest import mode.
-Test functions are synchronous and drive their scenario with ``asyncio.run``.
+Test functions are synchronous and drive their scenario with ``asyncio.run``. ``hops="http"``
+starts the networked lab (the switch here, each DFSP a child process); ``pki_dir`` is one PKI
+generated for the session.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -19,6 +22,8 @@ import pytest
 from mlperf.lab import Lab, LabConfig, Latency, RunningLab, start_lab
 from mlperf.lab.config import DfspConfig
 from mlperf.lab.faults import Faults
+from mlperf.lab.posture import LabSecurity
+from mlperf.security import pki
 
 PAYER, PAYEE, SPARE = "fsp201", "fsp202", "fsp203"
 PAYER_START, PAYEE_START = "25620100000", "25620200000"
@@ -30,15 +35,19 @@ def lab_config(
     *,
     timeout_s: float = 0.3,
     faults: Faults | None = None,
+    hops: str = "in_process",
+    security: LabSecurity | None = None,
 ) -> LabConfig:
     return LabConfig(
         host="127.0.0.1",
         admin_port=0,
-        dfsps=tuple(DfspConfig(fsp_id, 0) for fsp_id in fsp_ids),
+        dfsps=tuple(DfspConfig(fsp_id, 0, 0) for fsp_id in fsp_ids),
         config_hash="test-hash",
         latency=latency or Latency(),
         timeout_s=timeout_s,
         faults=faults or Faults(),
+        hops=hops,
+        security=security or LabSecurity(),
     )
 
 
@@ -204,12 +213,16 @@ async def running_lab(
     timeout_s: float = 0.3,
     faults: Faults | None = None,
     lab: Lab | None = None,
+    hops: str = "in_process",
+    security: LabSecurity | None = None,
 ) -> AsyncIterator[LabClient]:
     """A lab on ephemeral ports; with ``onboard``, PAYER and PAYEE are onboarded with a range each.
 
     ``timeout_s`` is the payer SDK's request processing timeout (short, for tests).
     """
-    config = lab_config(fsp_ids, latency, timeout_s=timeout_s, faults=faults)
+    config = lab_config(
+        fsp_ids, latency, timeout_s=timeout_s, faults=faults, hops=hops, security=security
+    )
     running = await start_lab(config, lab)
     try:
         async with aiohttp.ClientSession() as session:
@@ -238,3 +251,11 @@ def make_quote_request() -> Any:
 @pytest.fixture
 def make_transfer_request() -> Any:
     return transfer_request
+
+
+@pytest.fixture(scope="session")
+def pki_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Keys and certificates for PAYER, PAYEE, SPARE and the hub, as the local target makes them."""
+    directory = tmp_path_factory.mktemp("lab-pki") / "pki"
+    pki.generate(directory, [PAYER, PAYEE, SPARE], hosts=["127.0.0.1", "localhost"])
+    return directory
