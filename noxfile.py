@@ -221,6 +221,16 @@ def bench_k6(session: nox.Session) -> None:
     _python(session, "-m", "mlperf.bench")
 
 
+@nox.session(name="bench-posture", venv_backend="none", default=False)
+def bench_posture(session: nox.Session) -> None:
+    """Benchmark: the local chain at one rate under each security posture, side by side.
+
+    Achieved TPS, e2e p95 and CPU per transaction (lab and k6), in one process and over HTTP
+    hops in plain text, TLS, mutual TLS and mutual TLS with JWS.
+    """
+    _python(session, "-m", "mlperf.posture_bench")
+
+
 @nox.session(name="bench-report", venv_backend="none", default=False)
 def bench_report(session: nox.Session) -> None:
     """Benchmark: analyse a synthetic 1,000,000-transaction run, print wall time and memory.
