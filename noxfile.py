@@ -34,7 +34,7 @@ nox.options.error_on_external_run = False
 
 def _python(session: nox.Session, *args: str, env: dict[str, str] | None = None) -> None:
     """Run `python -m …` with the interpreter nox runs under (the workspace venv)."""
-    if importlib.util.find_spec("mlperf") is None:
+    if importlib.util.find_spec("mojaloop_perf") is None:
         session.error("Usage: run nox from the workspace venv, e.g. .venv/bin/nox (see README.md)")
     session.run(sys.executable, *args, external=True, env=env)
 
@@ -47,7 +47,7 @@ def _venv_path() -> dict[str, str]:
 @nox.session(venv_backend="none")
 def lint(session: nox.Session) -> None:
     """Ruff lint and format check of the package, tasks, tests and this file."""
-    paths = ["mlperf", "tests", "tasks.py", "noxfile.py"]
+    paths = ["mojaloop_perf", "tests", "tasks.py", "noxfile.py"]
     _python(session, "-m", "ruff", "check", *paths)
     _python(session, "-m", "ruff", "format", "--check", *paths)
 
@@ -55,21 +55,21 @@ def lint(session: nox.Session) -> None:
 @nox.session(venv_backend="none")
 def schemas(session: nox.Session) -> None:
     """The scenario reference and the results tables are current; every scenario validates."""
-    _python(session, "-m", "mlperf.scenario.reference", "--check")
+    _python(session, "-m", "mojaloop_perf.scenario.reference", "--check")
     _python(session, "-m", "invoke", "validate", "--all")
-    _python(session, "-m", "mlperf.results.tables", "--check")
+    _python(session, "-m", "mojaloop_perf.results.tables", "--check")
 
 
 @nox.session(venv_backend="none")
 def helm(session: nox.Session) -> None:
     """helm lint --strict and render of the k6 chart (Helm SDK), every object validated."""
-    if importlib.util.find_spec("mlperf") is None:
+    if importlib.util.find_spec("mojaloop_perf") is None:
         session.error("Usage: run nox from the workspace venv, e.g. .venv/bin/nox (see README.md)")
-    from mlperf import helm_chart, render_aws
-    from mlperf.errors import UserError
-    from mlperf.kube import validate
-    from mlperf.project import Project
-    from mlperf.scenario.load import load_scenario, scenario_names
+    from mojaloop_perf import helm_chart, render_aws
+    from mojaloop_perf.errors import UserError
+    from mojaloop_perf.kube import validate
+    from mojaloop_perf.project import Project
+    from mojaloop_perf.scenario.load import load_scenario, scenario_names
 
     project = Project(Path(__file__).resolve().parent)
     chart = project.root / "performance-tests" / "src" / "mojaloop-k6-operator"
@@ -102,17 +102,17 @@ def helm(session: nox.Session) -> None:
 def charts(session: nox.Session) -> None:
     """The real upstream charts: contract tests, then no silent values key in any AWS scenario.
 
-    The charts are found as MLPERF_CHARTS says (default ../shared/charts beside the checkout);
+    The charts are found as MOJALOOP_PERF_CHARTS says (default ../shared/charts beside the checkout);
     without that folder the session skips in one line, with it every chart must be there.
     """
-    from mlperf import upstream_charts
+    from mojaloop_perf import upstream_charts
 
     root = Path(__file__).resolve().parent
     if not upstream_charts.root(root).is_dir():
         session.skip(upstream_charts.missing_line(root))
-    required = {"MLPERF_CHARTS_REQUIRED": "1"}
+    required = {"MOJALOOP_PERF_CHARTS_REQUIRED": "1"}
     _python(session, "-m", "pytest", "tests/charts", *session.posargs, env=required)
-    _python(session, "-m", "mlperf.values_check", env=required)
+    _python(session, "-m", "mojaloop_perf.values_check", env=required)
 
 
 @nox.session(venv_backend="none")
@@ -189,7 +189,7 @@ def report(session: nox.Session) -> None:
         "pytest",
         "tests/report",
         *session.posargs,
-        env={"MLPERF_BROWSER_REQUIRED": "1"},
+        env={"MOJALOOP_PERF_BROWSER_REQUIRED": "1"},
     )
 
 
@@ -205,7 +205,7 @@ def contract(session: nox.Session) -> None:
         "pytest",
         "tests/contract",
         *session.posargs,
-        env={"MLPERF_CONTRACT_REQUIRED": "1"},
+        env={"MOJALOOP_PERF_CONTRACT_REQUIRED": "1"},
     )
 
 
@@ -218,7 +218,7 @@ def e2e(session: nox.Session) -> None:
 @nox.session(name="bench-k6", venv_backend="none", default=False)
 def bench_k6(session: nox.Session) -> None:
     """Benchmark: k6 CPU seconds per 1000 transactions at a fixed rate and lab latency."""
-    _python(session, "-m", "mlperf.bench")
+    _python(session, "-m", "mojaloop_perf.bench")
 
 
 @nox.session(name="bench-posture", venv_backend="none", default=False)
@@ -228,7 +228,7 @@ def bench_posture(session: nox.Session) -> None:
     Achieved TPS, e2e p95 and CPU per transaction (lab and k6), in one process and over HTTP
     hops in plain text, TLS, mutual TLS and mutual TLS with JWS.
     """
-    _python(session, "-m", "mlperf.posture_bench")
+    _python(session, "-m", "mojaloop_perf.posture_bench")
 
 
 @nox.session(name="bench-report", venv_backend="none", default=False)
@@ -237,4 +237,4 @@ def bench_report(session: nox.Session) -> None:
 
     The per-second table and the report; the goal is under 30 s and 1 GiB.
     """
-    _python(session, "-m", "mlperf.report.bench")
+    _python(session, "-m", "mojaloop_perf.report.bench")

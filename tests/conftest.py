@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 import yaml
 
-from mlperf.project import Project
-from mlperf.scenario.load import scenario_names
-from mlperf.state import RunState
-from mlperf.targets import local_lab
+from mojaloop_perf.project import Project
+from mojaloop_perf.scenario.load import scenario_names
+from mojaloop_perf.state import RunState
+from mojaloop_perf.targets import local_lab
 
 REPO = Path(__file__).resolve().parents[1]
 # What a checkout needs at run time: the task front, component defaults and the k6 script.

@@ -1,4 +1,4 @@
-"""Deployed is what is recorded (mlperf.targets.aws_deployed): stages refuse clusters deployed from
+"""Deployed is what is recorded (mojaloop_perf.targets.aws_deployed): stages refuse clusters deployed from
 another version of the scenario, and a run records what the clusters ran.
 
 The stages run for real with recorded tools and a fake apps API (tests/test_aws_stages.py); only
@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mlperf.errors import UserError
-from mlperf.fsutil import read_json
-from mlperf.project import Project
-from mlperf.runner import Command, Completed
-from mlperf.targets import aws, aws_deploy, aws_deployed, stage_function
-from mlperf.targets.base import StageContext
+from mojaloop_perf.errors import UserError
+from mojaloop_perf.fsutil import read_json
+from mojaloop_perf.project import Project
+from mojaloop_perf.runner import Command, Completed
+from mojaloop_perf.targets import aws, aws_deploy, aws_deployed, stage_function
+from mojaloop_perf.targets.base import StageContext
 from tests.test_aws_stages import (
     Response,
     ToolRunner,

@@ -1,7 +1,7 @@
 """The AWS validity gate: Kafka topic rates from a fake Prometheus, and a run it fails.
 
 The gate's queries go to a Prometheus HTTP API (tests/test_prometheus.py's fake over functions
-of time); the stage runs for real (mlperf.targets.aws_test.test) with the cluster side faked as
+of time); the stage runs for real (mojaloop_perf.targets.aws_test_stage.test) with the cluster side faked as
 in tests/test_aws_stages.py, its Prometheus forward pointed at the fake.
 """
 
@@ -12,13 +12,13 @@ from types import SimpleNamespace
 
 import pytest
 
-from mlperf.errors import UserError
-from mlperf.fsutil import read_json
-from mlperf.project import Project
-from mlperf.results import aws_gate, raw
-from mlperf.runner import Runner
-from mlperf.targets import aws_access, aws_test
-from mlperf.targets.base import StageContext
+from mojaloop_perf.errors import UserError
+from mojaloop_perf.fsutil import read_json
+from mojaloop_perf.project import Project
+from mojaloop_perf.results import aws_gate, raw
+from mojaloop_perf.runner import Runner
+from mojaloop_perf.targets import aws_access, aws_test_stage
+from mojaloop_perf.targets.base import StageContext
 from tests.test_aws_stages import (  # noqa: F401  (fixtures)
     ToolRunner,
     context,
@@ -164,11 +164,11 @@ def test_the_stage_writes_raw_series_and_a_failed_gate_fails_the_run(
     with fake_prometheus(run_prometheus(fulfil)) as (url, requests):
         monkeypatch.setattr(aws_access, "LOCAL_PROMETHEUS", int(url.rpartition(":")[2]))
         if fulfil == 1.0:
-            published = aws_test.test(ctx)
+            published = aws_test_stage.test(ctx)
             assert published is not None
         else:
             with pytest.raises(UserError) as caught:
-                aws_test.test(ctx)
+                aws_test_stage.test(ctx)
             assert caught.value.exit_code == 1
             assert str(caught.value) == (
                 "run failed: validity_gate: fulfil/prepare 1.050 (expected 1.000 ±2%); ledger "
@@ -200,7 +200,7 @@ def test_a_dry_run_prints_every_prometheus_query(
 ) -> None:
     lines: list[str] = []
     ctx = context(project, ToolRunner(dry_run=True, lines=lines), "1000tps")
-    aws_test.test(ctx)
+    aws_test_stage.test(ctx)
     text = "\n".join(lines)
     assert "[dry-run] instant, at the run's end: max(timestamp(k6_vus{testid=\"1000tps-" in text
     assert 'step 1 s, completed: sum(k6_completed_transactions_total{testid="1000tps-' in text

@@ -1,6 +1,6 @@
 """The security posture on AWS: Istio's releases, the run's keys as objects, WireGuard, deploy.
 
-Keys are generated for real (mlperf.security.pki) into a temporary run state; tools are recorded,
+Keys are generated for real (mojaloop_perf.security.pki) into a temporary run state; tools are recorded,
 not run (tests/test_aws_stages.py's ToolRunner), and the kubernetes client is a fake.
 """
 
@@ -18,18 +18,18 @@ from typing import Any
 import pytest
 import yaml
 
-from mlperf import render_aws
-from mlperf.errors import UserError
-from mlperf.kube import validate
-from mlperf.kube import wireguard as kube_wireguard
-from mlperf.project import Project
-from mlperf.render_aws import istio, secrets, security, wireguard
-from mlperf.scenario.load import load_scenario
-from mlperf.scenario.model import Scenario
-from mlperf.scenario.security import decode
-from mlperf.security import pki
-from mlperf.targets import aws, aws_access, aws_deploy, aws_posture
-from mlperf.targets.base import StageContext
+from mojaloop_perf import render_aws
+from mojaloop_perf.errors import UserError
+from mojaloop_perf.kube import validate
+from mojaloop_perf.kube import wireguard as kube_wireguard
+from mojaloop_perf.project import Project
+from mojaloop_perf.render_aws import istio, secrets, security, wireguard
+from mojaloop_perf.scenario.load import load_scenario
+from mojaloop_perf.scenario.model import Scenario
+from mojaloop_perf.scenario.security import decode
+from mojaloop_perf.security import pki
+from mojaloop_perf.targets import aws, aws_access, aws_deploy, aws_posture
+from mojaloop_perf.targets.base import StageContext
 from tests.conftest import REPO
 from tests.test_aws_stages import (  # noqa: F401  (project: fixture)
     Response,

@@ -12,13 +12,13 @@ from typing import Any
 
 import pytest
 
-from mlperf.errors import UserError
-from mlperf.project import Project
-from mlperf.runner import HttpCall, HttpResponse, Runner
-from mlperf.scenario.load import load_scenario
-from mlperf.scenario.model import Scenario
-from mlperf.targets import aws_seed
-from mlperf.targets.aws_seed import SwitchAccess, run_seed, seed_all, seed_phases, verify
+from mojaloop_perf.errors import UserError
+from mojaloop_perf.project import Project
+from mojaloop_perf.runner import HttpCall, HttpResponse, Runner
+from mojaloop_perf.scenario.load import load_scenario
+from mojaloop_perf.scenario.model import Scenario
+from mojaloop_perf.targets import aws_seed
+from mojaloop_perf.targets.aws_seed import SwitchAccess, run_seed, seed_all, seed_phases, verify
 from tests.conftest import write_scenario
 from tests.fake_mojaloop import FakeMojaloop, running_fake
 

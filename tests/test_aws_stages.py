@@ -19,17 +19,17 @@ import pytest
 import yaml
 from kubernetes.client.exceptions import ApiException
 
-from mlperf import k6, render_aws
-from mlperf.errors import UserError
-from mlperf.fsutil import read_json, write_files, write_json_atomic
-from mlperf.kube import patch as kube_patch
-from mlperf.kube import testrun
-from mlperf.project import Project
-from mlperf.render_aws.patches import patch as make_patch
-from mlperf.runner import Command, Completed, Runner
-from mlperf.scenario.load import load_scenario
-from mlperf.targets import aws, aws_access, aws_deploy, aws_deployed, aws_test
-from mlperf.targets.base import StageContext
+from mojaloop_perf import k6, render_aws
+from mojaloop_perf.errors import UserError
+from mojaloop_perf.fsutil import read_json, write_files, write_json_atomic
+from mojaloop_perf.kube import patch as kube_patch
+from mojaloop_perf.kube import testrun
+from mojaloop_perf.project import Project
+from mojaloop_perf.render_aws.patches import patch as make_patch
+from mojaloop_perf.runner import Command, Completed, Runner
+from mojaloop_perf.scenario.load import load_scenario
+from mojaloop_perf.targets import aws, aws_access, aws_deploy, aws_deployed, aws_test_stage
+from mojaloop_perf.targets.base import StageContext
 from tests.conftest import REPO
 from tests.k6.test_merge import k6_values, runner_samples
 from tests.test_aws_target import ready  # noqa: F401  (fixture)
@@ -554,7 +554,7 @@ def test_test_dry_run_shows_the_testrun_and_the_whole_plan(project: Project) -> 
     lines: list[str] = []
     runner = ToolRunner(dry_run=True, lines=lines)
     ctx = context(project, runner, "1000tps")
-    aws_test.test(ctx)
+    aws_test_stage.test(ctx)
     clusters = aws_access.clusters(ctx)
     assert [step(c) for c in runner.plan] == [
         "ssh tunnel",
@@ -609,7 +609,7 @@ def two_runners(
     name = small_scenario("aws2", tps=10, transactions=100, parallelism=2)
 
     def prepare(outcome: Any, summaries: dict[str, dict[str, Any] | None]) -> StageContext:
-        from mlperf.kube import client, logs
+        from mojaloop_perf.kube import client, logs
 
         class Api:
             def close(self) -> None:
@@ -706,7 +706,7 @@ def test_runners_are_collected_merged_and_published_like_a_local_run(
     }
     ctx = two_runners(outcome(0, 99), summaries)
     with pytest.raises(UserError) as caught:
-        aws_test.test(ctx)
+        aws_test_stage.test(ctx)
     assert caught.value.exit_code == 1
     assert str(caught.value).startswith(
         "run failed: thresholds: crossed success_rate rate>0.99 (full run); "
@@ -799,7 +799,7 @@ def test_a_runner_without_summary_leaves_no_run_folder(
 ) -> None:
     ctx = two_runners(outcome(0, 0), {"pod-1": runner_summary(1, 10, passed=True), "pod-2": None})
     with pytest.raises(UserError, match=re.escape("runner 2 (pod pod-2, exit 0) left no summary")):
-        aws_test.test(ctx)
+        aws_test_stage.test(ctx)
     assert list(checkout.runs_dir(ctx.scenario.name).iterdir()) == []
     assert step(ctx.runner.plan[-1]) == "ssh close"
 
@@ -817,7 +817,7 @@ def test_watcher_failures_keep_their_exit_status_and_write_nothing(
 ) -> None:
     ctx = two_runners(error, {})
     with pytest.raises(UserError) as caught:
-        aws_test.test(ctx)
+        aws_test_stage.test(ctx)
     assert caught.value.exit_code == code
     assert list(checkout.runs_dir(ctx.scenario.name).iterdir()) == []
     if code == 3:  # the initializer's log is kept and named
@@ -830,13 +830,13 @@ def test_watcher_failures_keep_their_exit_status_and_write_nothing(
 def test_test_needs_deploy_and_seed_of_this_scenario(project: Project) -> None:
     ctx = context(project, ToolRunner(), "1000tps")
     with pytest.raises(UserError, match="test needs deploy first: run `invoke deploy"):
-        aws_test.test(ctx)
+        aws_test_stage.test(ctx)
     ctx.state.mark("deployed", digest=ctx.scenario.digest)
     with pytest.raises(UserError, match="test needs seed first: run `invoke seed"):
-        aws_test.test(ctx)
+        aws_test_stage.test(ctx)
     ctx.state.mark("seeded", digest="0ld")
     with pytest.raises(UserError, match="seeded for another version of scenario 1000tps"):
-        aws_test.test(ctx)
+        aws_test_stage.test(ctx)
     assert ctx.runner.plan == []
 
 
@@ -857,7 +857,7 @@ def test_test_reads_the_rendered_k6_values(
         monkeypatch.setattr(render_aws, name, render_again)
     # Nothing answers on the tunnel's Prometheus port: the validity gate fails the run.
     with pytest.raises(UserError, match="validity_gate: steady window unknown"):
-        aws_test.test(ctx)
+        aws_test_stage.test(ctx)
     [run] = ctx.project.runs_dir(ctx.scenario.name).iterdir()
     recorded = yaml.safe_load((run / "k6.values.yaml").read_text())
     assert recorded["extraArguments"][0] == "--no-color"

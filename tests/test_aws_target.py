@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from mlperf.errors import UserError
-from mlperf.project import Project
-from mlperf.runner import Command, Completed, Runner
-from mlperf.scenario.load import load_scenario
-from mlperf.targets import aws
-from mlperf.targets.base import StageContext
+from mojaloop_perf.errors import UserError
+from mojaloop_perf.project import Project
+from mojaloop_perf.runner import Command, Completed, Runner
+from mojaloop_perf.scenario.load import load_scenario
+from mojaloop_perf.targets import aws
+from mojaloop_perf.targets.base import StageContext
 from tests.conftest import REPO
 
 OUTPUTS = {
@@ -50,9 +50,9 @@ def ready(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     key.with_suffix(".pub").write_text("ssh-ed25519 AAAAC3Nza test@example\n")
     monkeypatch.setenv("PATH", str(bin_dir))
     monkeypatch.setenv("AWS_PROFILE", "perf")
-    monkeypatch.setenv("MLPERF_SSH_KEY", str(key))
-    monkeypatch.setenv("MLPERF_ADMIN_CIDR", "203.0.113.7/32")
-    monkeypatch.delenv("MLPERF_TF_S3_BUCKET", raising=False)
+    monkeypatch.setenv("MOJALOOP_PERF_SSH_KEY", str(key))
+    monkeypatch.setenv("MOJALOOP_PERF_ADMIN_CIDR", "203.0.113.7/32")
+    monkeypatch.delenv("MOJALOOP_PERF_TF_S3_BUCKET", raising=False)
     return tmp_path
 
 
@@ -84,7 +84,12 @@ def project(tmp_path: Path) -> Project:
 def test_dry_run_prints_the_whole_plan_without_credentials(
     monkeypatch: pytest.MonkeyPatch, project: Project
 ) -> None:
-    for name in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "MLPERF_ADMIN_CIDR"):
+    for name in (
+        "AWS_PROFILE",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "MOJALOOP_PERF_ADMIN_CIDR",
+    ):
         monkeypatch.delenv(name, raising=False)
     lines: list[str] = []
     runner = Runner(dry_run=True, echo=lines.append)
@@ -108,13 +113,13 @@ def test_dry_run_prints_the_whole_plan_without_credentials(
 def test_preflight_names_everything_missing(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    env = {"PATH": str(tmp_path), "MLPERF_SSH_KEY": str(tmp_path / "nokey")}
+    env = {"PATH": str(tmp_path), "MOJALOOP_PERF_SSH_KEY": str(tmp_path / "nokey")}
     problems = aws.preflight_problems(env)
     assert "terraform not found on PATH: install it" in problems
     assert "helm not found on PATH: install it" in problems
     assert any(p.startswith("no AWS credentials") for p in problems)
     assert any(p.startswith(f"no SSH public key {tmp_path / 'nokey'}.pub") for p in problems)
-    assert any(p.startswith("MLPERF_ADMIN_CIDR is not set") for p in problems)
+    assert any(p.startswith("MOJALOOP_PERF_ADMIN_CIDR is not set") for p in problems)
 
 
 def test_real_provision_stops_at_preflight_with_one_line(
@@ -180,15 +185,15 @@ def test_a_failing_playbook_stops_the_chain(ready: Path, project: Project) -> No
 def test_s3_backend_with_locking(
     ready: Path, project: Project, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("MLPERF_TF_S3_BUCKET", "perf-state")
-    monkeypatch.setenv("MLPERF_TF_DYNAMODB_TABLE", "perf-locks")
+    monkeypatch.setenv("MOJALOOP_PERF_TF_S3_BUCKET", "perf-state")
+    monkeypatch.setenv("MOJALOOP_PERF_TF_DYNAMODB_TABLE", "perf-locks")
     config = aws.backend_config(aws_context(project, RecordingRunner()))
     assert config == {
         "terraform": {
             "backend": {
                 "s3": {
                     "bucket": "perf-state",
-                    "key": "mlperf/1000tps/terraform.tfstate",
+                    "key": "mojaloop_perf/1000tps/terraform.tfstate",
                     "region": "eu-west-2",
                     "encrypt": True,
                     "dynamodb_table": "perf-locks",

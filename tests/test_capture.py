@@ -1,4 +1,4 @@
-"""Raw data of local runs (mlperf/results/capture.py): the k6 script's records, parsed.
+"""Raw data of local runs (mojaloop_perf/results/capture.py): the k6 script's records, parsed.
 
 Unit tests read record lines as k6 v1.1 wrote them (its default text log format around each
 record) in a faults run of the lab; the real-run tests run the lab and the real k6 and compare
@@ -15,15 +15,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from mlperf import k6
-from mlperf.errors import UserError
-from mlperf.fsutil import read_json
-from mlperf.project import Project
-from mlperf.results import capture, raw
-from mlperf.runner import Runner
-from mlperf.scenario.load import load_scenario
-from mlperf.targets import local, local_test
-from mlperf.targets.base import StageContext
+from mojaloop_perf import k6
+from mojaloop_perf.errors import UserError
+from mojaloop_perf.fsutil import read_json
+from mojaloop_perf.project import Project
+from mojaloop_perf.results import capture, raw
+from mojaloop_perf.runner import Runner
+from mojaloop_perf.scenario.load import load_scenario
+from mojaloop_perf.targets import local, local_test_stage
+from mojaloop_perf.targets.base import StageContext
 from tests.conftest import free_port_block, write_scenario
 
 # Lines of the records.log of a faults run (40 TPS, lab faults at every phase, k6's HTTP timeout
@@ -192,7 +192,7 @@ def run_local(project: Project, name: str) -> Path:
     local.deploy(ctx)
     try:
         local.seed_lab(ctx)
-        run = local_test.test(ctx)
+        run = local_test_stage.test(ctx)
     finally:
         local.destroy(ctx)
     assert run is not None, lines

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from mlperf.errors import UserError
-from mlperf.project import Project
-from mlperf.scenario.load import Evaluation, evaluate, load_scenario
+from mojaloop_perf.errors import UserError
+from mojaloop_perf.project import Project
+from mojaloop_perf.scenario.load import Evaluation, evaluate, load_scenario
 from tests.conftest import write_scenario
 
 K6 = "performance-tests/results/s/overrides/k6.yaml"

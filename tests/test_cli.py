@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from mlperf import cli, k6
-from mlperf.errors import UserError
-from mlperf.project import Project
-from mlperf.scenario.load import load_scenario
+from mojaloop_perf import cli, k6
+from mojaloop_perf.errors import UserError
+from mojaloop_perf.project import Project
+from mojaloop_perf.scenario.load import load_scenario
 from tests.conftest import write_scenario
 
 Cli = Callable[..., object]
@@ -50,7 +50,7 @@ def test_unknown_and_unbuilt_targets(invoke_cli: Cli, small_scenario: Callable[.
         "deploy needs provision first: run `invoke provision --scenario t --target aws --yes`"
         in one_line_error(invoke_cli("deploy", "--scenario", "t", "--target", "aws"))
     )
-    no_credentials = {"AWS_PROFILE": "", "AWS_ACCESS_KEY_ID": "", "MLPERF_ADMIN_CIDR": ""}
+    no_credentials = {"AWS_PROFILE": "", "AWS_ACCESS_KEY_ID": "", "MOJALOOP_PERF_ADMIN_CIDR": ""}
     line = one_line_error(
         invoke_cli("provision", "--scenario", "t", "--target", "aws", env=no_credentials)
     )
@@ -64,7 +64,7 @@ def test_a_flag_given_later_applies_to_the_whole_command(
     result = invoke_cli("provision", "deploy", "--scenario", "t", "--dry-run")
     assert result.returncode == 0, result.stderr
     assert "[dry-run] write .workspace/t/local/lab.json:" in result.stdout
-    assert "-m mlperf.lab --config" in result.stdout
+    assert "-m mojaloop_perf.lab --config" in result.stdout
     assert not checkout.state_dir("t", "local").exists()
 
 
@@ -115,13 +115,13 @@ def test_dry_run_chain_prints_the_plan_and_changes_nothing(
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "[dry-run] write .workspace/t/local/lab.json:" in out
-    assert "-m mlperf.lab --config" in out
+    assert "-m mojaloop_perf.lab --config" in out
     assert (
         "[dry-run] curl -sS -X PUT http://127.0.0.1:" in out and "/admin/participants/fsp201" in out
     )
     assert "/admin/participants/fsp208/msisdns" in out
     assert "/parties/MSISDN/" in out
-    assert "MLPERF_CONFIG=" in out and " run --no-usage-report --no-color " in out
+    assert "MOJALOOP_PERF_CONFIG=" in out and " run --no-usage-report --no-color " in out
     assert not checkout.state_root.exists()
     assert not checkout.runs_dir("t").exists()
 
@@ -145,12 +145,14 @@ def test_k6_override_that_is_not_a_binary(
     invoke_cli: Cli, small_scenario: Callable[..., str]
 ) -> None:
     small_scenario("t")
-    result = invoke_cli("test", "--scenario", "t", env={"MLPERF_K6": "/nonexistent/k6"})
-    assert one_line_error(result) == "test: MLPERF_K6=/nonexistent/k6: not an executable file"
+    result = invoke_cli("test", "--scenario", "t", env={"MOJALOOP_PERF_K6": "/nonexistent/k6"})
+    assert (
+        one_line_error(result) == "test: MOJALOOP_PERF_K6=/nonexistent/k6: not an executable file"
+    )
 
 
 def test_k6_missing_everywhere(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.delenv("MLPERF_K6", raising=False)
+    monkeypatch.delenv("MOJALOOP_PERF_K6", raising=False)
     monkeypatch.setattr(sys, "executable", str(tmp_path / "python"))
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(UserError, match=r"^k6 not found: install the workspace"):
@@ -233,7 +235,7 @@ def test_render_writes_every_tool_input_and_says_where(
     tfvars = json.loads((rendered / "terraform.tfvars.json").read_text())
     assert tfvars["node_groups"]["generic"]["count"] == 3
     env = json.loads((rendered / "k6.env.json").read_text())
-    assert json.loads(env["MLPERF_CONFIG"])["tps"] == 10
+    assert json.loads(env["MOJALOOP_PERF_CONFIG"])["tps"] == 10
     assert sorted(p.name for p in (rendered / "helm").glob("simulator-*.values.yaml")) == [
         f"simulator-fsp20{n}.values.yaml" for n in range(1, 9)
     ]

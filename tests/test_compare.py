@@ -15,12 +15,12 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from mlperf.errors import UserError
-from mlperf.fsutil import read_json, write_json_atomic
-from mlperf.project import Project
-from mlperf.results import raw
-from mlperf.results.baseline import mark_baseline
-from mlperf.results.compare import (
+from mojaloop_perf.errors import UserError
+from mojaloop_perf.fsutil import read_json, write_json_atomic
+from mojaloop_perf.project import Project
+from mojaloop_perf.results import raw
+from mojaloop_perf.results.baseline import mark_baseline
+from mojaloop_perf.results.compare import (
     Comparison,
     Row,
     compare_runs,
@@ -29,7 +29,7 @@ from mlperf.results.compare import (
     rank_test,
     two_proportion_p,
 )
-from mlperf.results.runs import write_summary
+from mojaloop_perf.results.runs import write_summary
 
 RUN_1, RUN_2, RUN_3 = "20260101T100000Z", "20260101T110000Z", "20260101T120000Z"
 LOAD_START_MS = 1_767_261_600_000
@@ -381,7 +381,7 @@ def test_run_choice_errors(checkout: Project, scenario: str) -> None:
 def test_regression_tolerance_is_validated(
     checkout: Project, small_scenario: Callable[..., str]
 ) -> None:
-    from mlperf.scenario.load import load_scenario
+    from mojaloop_perf.scenario.load import load_scenario
 
     name = small_scenario("bad", regression={"tps_decrease_pct": -1})
     with pytest.raises(UserError, match="tps_decrease_pct"):

@@ -17,16 +17,16 @@ import jsonschema
 import pytest
 import yaml
 
-from mlperf import helm_chart, render_aws
-from mlperf.fsutil import serialise
-from mlperf.project import Project
-from mlperf.scenario.load import load_scenario
+from mojaloop_perf import helm_chart, render_aws
+from mojaloop_perf.fsutil import serialise
+from mojaloop_perf.project import Project
+from mojaloop_perf.scenario.load import load_scenario
 from tests.conftest import REPO, committed_scenarios
 
 CHART = REPO / "performance-tests" / "src" / "mojaloop-k6-operator"
 TEMPLATES = CHART / "templates"
 SCRIPTS = CHART / "scripts"
-SCENARIO_SCHEMA = REPO / "mlperf" / "scenario" / "schemas" / "k6.schema.json"
+SCENARIO_SCHEMA = REPO / "mojaloop_perf" / "scenario" / "schemas" / "k6.schema.json"
 HELPER = "mojaloop-k6-operator."
 PROJECT = Project(REPO)
 
@@ -234,9 +234,9 @@ def test_testrun_template_is_a_k6_operator_testrun() -> None:
     assert "cleanup: post" in text and "separate: true" in text
     assert "--out experimental-prometheus-rw" in text
     for env in (
-        "MLPERF_CONFIG",
-        "MLPERF_SUMMARY_JSON",
-        "MLPERF_SUMMARY_TXT",
+        "MOJALOOP_PERF_CONFIG",
+        "MOJALOOP_PERF_SUMMARY_JSON",
+        "MOJALOOP_PERF_SUMMARY_TXT",
         "K6_PROMETHEUS_RW_SERVER_URL",
         "K6_PROMETHEUS_RW_TREND_AS_NATIVE_HISTOGRAM",
     ):
@@ -298,7 +298,7 @@ def test_rendered_testrun_runs_the_scripts_with_the_workspace_config(tmp_path: P
         "file": "tests.js",
     }
     env = {e["name"]: e["value"] for e in spec["runner"]["env"]}
-    assert json.loads(env["MLPERF_CONFIG"]) == values["config"]
+    assert json.loads(env["MOJALOOP_PERF_CONFIG"]) == values["config"]
     assert env["K6_PROMETHEUS_RW_SERVER_URL"] == "http://prom:9090/api/v1/write"
     assert spec["arguments"] == "--out experimental-prometheus-rw"
     assert "cleanup" not in spec  # the runner pods' exit codes are the verdict: keep them

@@ -1,4 +1,4 @@
-"""Post-install patches of Deployments (mlperf.kube.patch): the body sent, when it holds, waiting.
+"""Post-install patches of Deployments (mojaloop_perf.kube.patch): the body sent, when it holds, waiting.
 
 The end-to-end cases run the real kubernetes client against the fake API server of tests/kube/,
 taught here to answer PATCH the way the API server does for a strategic merge patch (replicas
@@ -19,11 +19,11 @@ import kubernetes
 import pytest
 from aiohttp import web
 
-from mlperf.errors import UserError
-from mlperf.kube import patch
-from mlperf.kube.client import api_client
-from mlperf.kube.readiness import EXIT_NOT_READY
-from mlperf.render_aws.patches import patch as make_patch
+from mojaloop_perf.errors import UserError
+from mojaloop_perf.kube import patch
+from mojaloop_perf.kube.client import api_client
+from mojaloop_perf.kube.readiness import EXIT_NOT_READY
+from mojaloop_perf.render_aws.patches import patch as make_patch
 from tests.kube.conftest import Echo, write_kubeconfig
 from tests.kube.fake_api import PATH, FakeKube
 

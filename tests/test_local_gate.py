@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from mlperf.runner import HttpResponse
-from mlperf.targets import local_gate
+from mojaloop_perf.runner import HttpResponse
+from mojaloop_perf.targets import local_gate
 
 
 def ledger(in_flight: int = 0, **phases: dict[str, Any]) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """Every Kubernetes object the workspace renders is valid for Kubernetes 1.32 and the k6 Operator.
 
 Our k6 chart is rendered with the real Helm SDK (helm-python-sdk, offline) for every committed
-scenario and for its defaults; the objects are checked by mlperf.kube.validate (kubernetes-validate
+scenario and for its defaults; the objects are checked by mojaloop_perf.kube.validate (kubernetes-validate
 strict for built-in kinds, our TestRun schema for the custom kind). The Grafana dashboards are
 checked as the ConfigMaps the monitoring stack receives and as dashboards (panel ids, PromQL).
 """
@@ -19,11 +19,11 @@ from typing import Any
 
 import pytest
 
-from mlperf import dashboards, helm_chart, render_aws
-from mlperf.errors import UserError
-from mlperf.kube import validate
-from mlperf.project import Project
-from mlperf.scenario.load import load_scenario
+from mojaloop_perf import dashboards, helm_chart, render_aws
+from mojaloop_perf.errors import UserError
+from mojaloop_perf.kube import validate
+from mojaloop_perf.project import Project
+from mojaloop_perf.scenario.load import load_scenario
 from tests.conftest import REPO, committed_scenarios
 
 CHART = REPO / "performance-tests" / "src" / "mojaloop-k6-operator"
@@ -83,7 +83,7 @@ def test_scenario_testrun_has_the_scenarios_runner_settings(helm: ModuleType, na
     assert runner.get("nodeSelector", {}) == values["runner"]["nodeSelector"]
     assert runner.get("tolerations", []) == values["runner"].get("tolerations", [])
     # The runners get the scenario's k6 config, and the script the TestRun names exists.
-    assert json.loads(runner_env(objects["TestRun"])["MLPERF_CONFIG"]) == values["config"]
+    assert json.loads(runner_env(objects["TestRun"])["MOJALOOP_PERF_CONFIG"]) == values["config"]
     script = spec["script"]["configMap"]
     assert script["name"] == objects["ConfigMap"]["metadata"]["name"]
     assert script["file"] in objects["ConfigMap"]["data"]
@@ -96,7 +96,7 @@ def test_runners_get_only_the_scenarios_thresholds(helm: ModuleType) -> None:
     objects = by_kind(
         helm_chart.render(CHART, values, release=release["release"], namespace=release["namespace"])
     )
-    config = json.loads(runner_env(objects["TestRun"])["MLPERF_CONFIG"])
+    config = json.loads(runner_env(objects["TestRun"])["MOJALOOP_PERF_CONFIG"])
     assert config["thresholds"] == {
         "success_rate{steady:true}": ["rate>0.99"],
         "e2e_time{steady:true}": ["p(95)<2000"],

@@ -8,10 +8,18 @@ from pathlib import Path
 
 import pytest
 
-from mlperf.errors import UserError
-from mlperf.posture_bench import POSTURES, SCENARIO, Figures, Posture, table, tree_cpu_s, variant
-from mlperf.project import Project
-from mlperf.scenario.load import load_scenario
+from mojaloop_perf.errors import UserError
+from mojaloop_perf.posture_bench import (
+    POSTURES,
+    SCENARIO,
+    Figures,
+    Posture,
+    table,
+    tree_cpu_s,
+    variant,
+)
+from mojaloop_perf.project import Project
+from mojaloop_perf.scenario.load import load_scenario
 
 REPO = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable

@@ -13,9 +13,9 @@ from typing import Any, ClassVar
 
 import pytest
 
-from mlperf import prometheus
-from mlperf.results import raw
-from mlperf.runner import Runner
+from mojaloop_perf import prometheus
+from mojaloop_perf.results import raw
+from mojaloop_perf.runner import Runner
 
 
 class Answers(BaseHTTPRequestHandler):

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from mlperf import render
-from mlperf.project import Project
-from mlperf.scenario.load import load_scenario
+from mojaloop_perf import render
+from mojaloop_perf.project import Project
+from mojaloop_perf.scenario.load import load_scenario
 from tests.conftest import write_scenario
 
 

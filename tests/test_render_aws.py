@@ -12,13 +12,13 @@ from typing import Any
 import pytest
 import yaml
 
-from mlperf import render, render_aws
-from mlperf.errors import UserError
-from mlperf.fsutil import serialise, write_files
-from mlperf.project import Project
-from mlperf.render_aws import simulator
-from mlperf.scenario.load import evaluate, load_scenario
-from mlperf.scenario.model import Scenario
+from mojaloop_perf import render, render_aws
+from mojaloop_perf.errors import UserError
+from mojaloop_perf.fsutil import serialise, write_files
+from mojaloop_perf.project import Project
+from mojaloop_perf.render_aws import simulator
+from mojaloop_perf.scenario.load import evaluate, load_scenario
+from mojaloop_perf.scenario.model import Scenario
 from tests.conftest import write_scenario
 
 TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}|\b1[6-9]\d{8}\b")
@@ -439,10 +439,10 @@ def test_k6_values_carry_the_aws_k6_config(checkout: Project) -> None:
     assert config == render.k6_config(scenario, urls)
     assert config["tps"] == 1000
     assert config["dfsps"]["fsp201"]["outbound_url"] == urls["fsp201"]
-    # k6.env.json stays the canonical MLPERF_CONFIG, with the same content.
+    # k6.env.json stays the canonical MOJALOOP_PERF_CONFIG, with the same content.
     env = render_aws.render_all(scenario)["k6.env.json"]
     assert env == render_aws.k6_env(scenario)
-    assert json.loads(env["MLPERF_CONFIG"]) == config
+    assert json.loads(env["MOJALOOP_PERF_CONFIG"]) == config
 
 
 def test_k6_runner_node_selector_from_the_scenario(checkout: Project) -> None:
@@ -489,7 +489,7 @@ def test_ingresses_the_seed_stage_needs_are_on(checkout: Project) -> None:
 def test_the_nlb_forwards_to_a_nodeport_service_of_the_ingress_controller(
     checkout: Project,
 ) -> None:
-    from mlperf.kube import validate
+    from mojaloop_perf.kube import validate
 
     scenario = default(checkout)
     manifest = render_aws.render_all(scenario)[render_aws.SWITCH_INGRESS_FILE]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from mlperf.security import pki
+from mojaloop_perf.security import pki
 from tests.conftest import REPO
 
 SECRET_LIKE = re.compile(

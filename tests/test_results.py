@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from mlperf import k6
-from mlperf.results.runs import RunFolder, list_runs, summary_errors
+from mojaloop_perf import k6
+from mojaloop_perf.results.runs import RunFolder, list_runs, summary_errors
 
 MOMENT = datetime(2026, 11, 25, 17, 3, 9, tzinfo=UTC)
 DATA = Path(__file__).parent / "data"

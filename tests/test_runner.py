@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from mlperf.errors import UserError
-from mlperf.runner import Command, HttpCall, Runner, Spawn
+from mojaloop_perf.errors import UserError
+from mojaloop_perf.runner import Command, HttpCall, Runner, Spawn
 
 
 def test_dry_run_prints_and_records_without_running(tmp_path: Path) -> None:

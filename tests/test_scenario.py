@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from mlperf.errors import UserError
-from mlperf.project import Project
-from mlperf.scenario.load import deep_merge, load_scenario
+from mojaloop_perf.errors import UserError
+from mojaloop_perf.project import Project
+from mojaloop_perf.scenario.load import deep_merge, load_scenario
 from tests.conftest import REPO, committed_scenarios, write_scenario
 
 

@@ -12,15 +12,15 @@ from typing import Any
 import pytest
 import yaml
 
-from mlperf import k6
-from mlperf.errors import UserError
-from mlperf.project import Project
-from mlperf.results import record
-from mlperf.results.runs import summary_errors
-from mlperf.scenario import checks
-from mlperf.scenario.components import COMPONENTS
-from mlperf.scenario.load import evaluate, load_scenario
-from mlperf.scenario.security import Jws, Pki, Security, Tls, decode
+from mojaloop_perf import k6
+from mojaloop_perf.errors import UserError
+from mojaloop_perf.project import Project
+from mojaloop_perf.results import record
+from mojaloop_perf.results.runs import summary_errors
+from mojaloop_perf.scenario import checks
+from mojaloop_perf.scenario.components import COMPONENTS
+from mojaloop_perf.scenario.load import evaluate, load_scenario
+from mojaloop_perf.scenario.security import Jws, Pki, Security, Tls, decode
 from tests.conftest import REPO, write_scenario
 
 SECURITY = "performance-tests/results/s/overrides/security.yaml"

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 import yaml
 
-from mlperf.project import Project
-from mlperf.scenario.components import COMPONENTS
-from mlperf.scenario.load import Evaluation, evaluate
+from mojaloop_perf.project import Project
+from mojaloop_perf.scenario.components import COMPONENTS
+from mojaloop_perf.scenario.load import Evaluation, evaluate
 from tests.conftest import REPO, committed_scenarios
 
 PROJECT = Project(REPO)
@@ -418,7 +418,7 @@ def test_phase2_readme_records_the_published_figures(name: str) -> None:
     ):
         assert row in published, f"{name}: {row}"
     # the generated table carries the published row, posture and steady p99 included
-    runs = readme.split("<!-- mlperf:runs:start -->", 1)[1]
+    runs = readme.split("<!-- mojaloop-perf:runs:start -->", 1)[1]
     assert f"| published | — | — | {label} | — | {tps} | {success} |" in runs
     assert f"| — / {p99.removesuffix(' ms')} | — | — |" in runs
     if name != "500tps-plaintext":

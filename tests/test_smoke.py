@@ -8,15 +8,15 @@ from collections.abc import Callable
 
 import pytest
 
-from mlperf import render
-from mlperf.errors import UserError
-from mlperf.project import Project
-from mlperf.runner import HttpCall, Runner, send_json
-from mlperf.scenario.load import load_scenario
-from mlperf.scenario.model import Scenario
-from mlperf.smoke import smoke
-from mlperf.targets import local
-from mlperf.targets.base import StageContext
+from mojaloop_perf import render
+from mojaloop_perf.errors import UserError
+from mojaloop_perf.project import Project
+from mojaloop_perf.runner import HttpCall, Runner, send_json
+from mojaloop_perf.scenario.load import load_scenario
+from mojaloop_perf.scenario.model import Scenario
+from mojaloop_perf.smoke import smoke
+from mojaloop_perf.targets import local
+from mojaloop_perf.targets.base import StageContext
 
 pytestmark = pytest.mark.usefixtures("stop_labs")
 

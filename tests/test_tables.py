@@ -11,15 +11,15 @@ from typing import Any
 
 import pytest
 
-from mlperf.errors import UserError
-from mlperf.project import Project
-from mlperf.results import tables
-from mlperf.results.runs import summary_errors
+from mojaloop_perf.errors import UserError
+from mojaloop_perf.project import Project
+from mojaloop_perf.results import tables
+from mojaloop_perf.results.runs import summary_errors
 from tests.conftest import REPO
 
 # A real schema-version-2 summary.json (tests/data/README.md); runs below are variations of it.
 REAL = json.loads((REPO / "tests" / "data" / "dropped-run" / "summary.json").read_text())
-STALE = "is stale: run python -m mlperf.results.tables"
+STALE = "is stale: run python -m mojaloop_perf.results.tables"
 
 SCENARIO_README = """# Scenario `s`
 
@@ -35,16 +35,16 @@ Hand-written prose the generator must keep.
 
 ## Our runs
 
-<!-- mlperf:runs:start -->
-<!-- mlperf:runs:end -->
+<!-- mojaloop-perf:runs:start -->
+<!-- mojaloop-perf:runs:end -->
 
 Text after the section, kept too.
 """
 
 INDEX_README = """# results
 
-<!-- mlperf:index:start -->
-<!-- mlperf:index:end -->
+<!-- mojaloop-perf:index:start -->
+<!-- mojaloop-perf:index:end -->
 """
 
 
@@ -86,8 +86,8 @@ def write(project: Project, capsys: pytest.CaptureFixture[str]) -> list[str]:
 
 def section(readme: Path, marker: str = "runs") -> str:
     text = readme.read_text()
-    return text.split(f"<!-- mlperf:{marker}:start -->\n", 1)[1].split(
-        f"<!-- mlperf:{marker}:end -->", 1
+    return text.split(f"<!-- mojaloop-perf:{marker}:start -->\n", 1)[1].split(
+        f"<!-- mojaloop-perf:{marker}:end -->", 1
     )[0]
 
 
@@ -149,8 +149,8 @@ def test_a_new_run_makes_the_section_stale_until_regenerated(
         "| failed: thresholds, dropped_iterations | 6.2 | 100.000 % | 306 / 307 |"
     ) in section(index, "index")
     text = readme.read_text()
-    assert text.startswith(SCENARIO_README.split("<!-- mlperf:runs:start -->")[0])
-    assert text.endswith("<!-- mlperf:runs:end -->\n\nText after the section, kept too.\n")
+    assert text.startswith(SCENARIO_README.split("<!-- mojaloop-perf:runs:start -->")[0])
+    assert text.endswith("<!-- mojaloop-perf:runs:end -->\n\nText after the section, kept too.\n")
 
 
 def test_published_row_is_read_from_the_readme_table(checkout: Project) -> None:
@@ -190,12 +190,15 @@ def test_the_posture_of_each_run_and_of_the_published_figures(checkout: Project)
 
 
 def section_of(text: str) -> str:
-    return text.split("<!-- mlperf:runs:start -->", 1)[1].split("<!-- mlperf:runs:end -->", 1)[0]
+    return text.split("<!-- mojaloop-perf:runs:start -->", 1)[1].split(
+        "<!-- mojaloop-perf:runs:end -->", 1
+    )[0]
 
 
 def test_no_published_table_and_no_runs_is_just_none_yet(checkout: Project) -> None:
     make_scenario(
-        checkout, readme="# `s`\n\n<!-- mlperf:runs:start -->\n<!-- mlperf:runs:end -->\n"
+        checkout,
+        readme="# `s`\n\n<!-- mojaloop-perf:runs:start -->\n<!-- mojaloop-perf:runs:end -->\n",
     )
     runs = section_of(tables.render(checkout)[checkout.scenario_dir("s") / "README.md"])
     assert "None yet." in runs
@@ -244,15 +247,15 @@ def test_git_ignored_runs_are_not_listed(checkout: Project) -> None:
 def test_a_readme_without_markers_is_one_clear_error(checkout: Project) -> None:
     readme = make_scenario(checkout, readme="# `s`\n\nNo markers here.\n")
     done = subprocess.run(
-        [sys.executable, "-m", "mlperf.results.tables", "--root", str(checkout.root)],
+        [sys.executable, "-m", "mojaloop_perf.results.tables", "--root", str(checkout.root)],
         capture_output=True,
         text=True,
         cwd=REPO,
     )
     assert done.returncode == 2
     assert done.stderr.splitlines() == [
-        "error: performance-tests/results/s/README.md: needs one line <!-- mlperf:runs:start --> "
-        "and, after it, one line <!-- mlperf:runs:end --> where the generated table goes "
+        "error: performance-tests/results/s/README.md: needs one line <!-- mojaloop-perf:runs:start --> "
+        "and, after it, one line <!-- mojaloop-perf:runs:end --> where the generated table goes "
         "(found 0 and 0)"
     ]
     assert readme.read_text() == "# `s`\n\nNo markers here.\n"
@@ -261,9 +264,9 @@ def test_a_readme_without_markers_is_one_clear_error(checkout: Project) -> None:
 @pytest.mark.parametrize(
     "readme",
     [
-        "<!-- mlperf:runs:end -->\n<!-- mlperf:runs:start -->\n",
-        "<!-- mlperf:runs:start -->\n<!-- mlperf:runs:start -->\n<!-- mlperf:runs:end -->\n",
-        "<!-- mlperf:runs:start -->\n",
+        "<!-- mojaloop-perf:runs:end -->\n<!-- mojaloop-perf:runs:start -->\n",
+        "<!-- mojaloop-perf:runs:start -->\n<!-- mojaloop-perf:runs:start -->\n<!-- mojaloop-perf:runs:end -->\n",
+        "<!-- mojaloop-perf:runs:start -->\n",
     ],
 )
 def test_misplaced_markers_are_refused(checkout: Project, readme: str) -> None:
@@ -277,7 +280,7 @@ def test_the_index_needs_its_markers_too(checkout: Project) -> None:
     (checkout.scenarios_dir / "README.md").write_text("# results\n")
     with pytest.raises(
         UserError,
-        match=r"^performance-tests/results/README.md: needs one line <!-- mlperf:index:start -->",
+        match=r"^performance-tests/results/README.md: needs one line <!-- mojaloop-perf:index:start -->",
     ):
         tables.render(checkout)
 

@@ -9,14 +9,14 @@ from typing import Any
 
 import pytest
 
-from mlperf import k6
-from mlperf.errors import UserError
-from mlperf.fsutil import read_json
-from mlperf.project import Project
-from mlperf.results import record, verdict
-from mlperf.results.runs import RunFolder, summary_errors
-from mlperf.scenario.load import load_scenario
-from mlperf.scenario.model import Scenario
+from mojaloop_perf import k6
+from mojaloop_perf.errors import UserError
+from mojaloop_perf.fsutil import read_json
+from mojaloop_perf.project import Project
+from mojaloop_perf.results import record, verdict
+from mojaloop_perf.results.runs import RunFolder, summary_errors
+from mojaloop_perf.scenario.load import load_scenario
+from mojaloop_perf.scenario.model import Scenario
 from tests.conftest import write_scenario
 
 DATA = Path(__file__).parent / "data"

@@ -1,7 +1,7 @@
 """Chart contract tests render the real upstream charts; they skip, in one line, without them.
 
-The charts are found through `mlperf.upstream_charts` ($MLPERF_CHARTS, default ../shared/charts
-beside the checkout). The nox `charts` session sets MLPERF_CHARTS_REQUIRED=1: there a missing
+The charts are found through `mojaloop_perf.upstream_charts` ($MOJALOOP_PERF_CHARTS, default ../shared/charts
+beside the checkout). The nox `charts` session sets MOJALOOP_PERF_CHARTS_REQUIRED=1: there a missing
 folder fails instead of skipping.
 """
 
@@ -13,18 +13,20 @@ from typing import Any
 
 import pytest
 
-from mlperf import helm_chart, render_aws, upstream_charts
-from mlperf.project import Project
-from mlperf.scenario.load import load_scenario
-from mlperf.scenario.model import Scenario
-from mlperf.values_check import AWS_SCENARIOS
+from mojaloop_perf import helm_chart, render_aws, upstream_charts
+from mojaloop_perf.project import Project
+from mojaloop_perf.scenario.load import load_scenario
+from mojaloop_perf.scenario.model import Scenario
+from mojaloop_perf.values_check import AWS_SCENARIOS
 
 ROOT = Path(__file__).resolve().parents[2]
 __all__ = ["AWS_SCENARIOS"]  # the shipped AWS scenarios, for parametrize
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> None:
-    if not upstream_charts.root(ROOT).is_dir() and not os.environ.get("MLPERF_CHARTS_REQUIRED"):
+    if not upstream_charts.root(ROOT).is_dir() and not os.environ.get(
+        "MOJALOOP_PERF_CHARTS_REQUIRED"
+    ):
         pytest.skip(upstream_charts.missing_line(ROOT))
 
 

@@ -19,11 +19,11 @@ from typing import Any
 
 import pytest
 
-from mlperf import helm_chart, render_aws
-from mlperf.errors import UserError
-from mlperf.render_aws.backend import BACKEND_TOPICS
-from mlperf.render_aws.placement import taint_tolerations
-from mlperf.scenario.model import Scenario
+from mojaloop_perf import helm_chart, render_aws
+from mojaloop_perf.errors import UserError
+from mojaloop_perf.render_aws.backend import BACKEND_TOPICS
+from mojaloop_perf.render_aws.placement import taint_tolerations
+from mojaloop_perf.scenario.model import Scenario
 from tests.charts.conftest import AWS_SCENARIOS, pod_spec, rendered, scenario, upstream, workloads
 
 KAFKA = "StatefulSet/kafka-controller"
@@ -282,7 +282,7 @@ def test_bitnami_charts_refuse_legacy_images_unless_allowed() -> None:
 
 
 def test_kafka_topic_counts_reach_prometheus_when_monitoring_is_on() -> None:
-    from mlperf.results import aws_gate
+    from mojaloop_perf.results import aws_gate
 
     objects = rendered("1000tps", "backend")
     kafka = workloads(objects)[KAFKA]

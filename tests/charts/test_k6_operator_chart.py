@@ -15,10 +15,10 @@ import jsonschema
 import pytest
 import yaml
 
-from mlperf import helm_chart, render_aws, upstream_charts
-from mlperf.render_aws import k6_operator
-from mlperf.render_aws.placement import taint_tolerations
-from mlperf.scenario.model import Scenario
+from mojaloop_perf import helm_chart, render_aws, upstream_charts
+from mojaloop_perf.render_aws import k6_operator
+from mojaloop_perf.render_aws.placement import taint_tolerations
+from mojaloop_perf.scenario.model import Scenario
 from tests.charts.conftest import (
     AWS_SCENARIOS,
     ROOT,

@@ -25,10 +25,10 @@ from typing import Any
 import pytest
 import yaml
 
-from mlperf import helm_chart, render_aws, upstream_charts
-from mlperf.errors import UserError
-from mlperf.render_aws import mojaloop
-from mlperf.scenario.model import Scenario
+from mojaloop_perf import helm_chart, render_aws, upstream_charts
+from mojaloop_perf.errors import UserError
+from mojaloop_perf.render_aws import mojaloop
+from mojaloop_perf.scenario.model import Scenario
 from tests.charts.conftest import (
     AWS_SCENARIOS,
     ROOT,
@@ -52,7 +52,7 @@ ONLY_17 = {
 # 16.0.0's flat quoting-service Deployment: rendered with its defaults (our values are at the
 # 17.1.0 sub-chart paths), so it is left out of the placement and replica checks.
 FLAT_QUOTING = "Deployment/mojaloop-quoting-service"
-# What the seed stage calls beside the measured services (mlperf/targets/aws_seed.py): the ALS
+# What the seed stage calls beside the measured services (mojaloop_perf/targets/aws_seed.py): the ALS
 # admin API and central-ledger's admin-transfer handler (funds-in); transfer-get comes with the
 # latter (centralledger/Chart.yaml gives admin-transfer the condition of transfer-get).
 SEED_DEPLOYMENTS = {
@@ -380,7 +380,7 @@ def test_log_level_reaches_every_service_that_reads_it(name: str) -> None:
 
 # --- 5. configOverride --------------------------------------------------------------------------
 
-SERVICE_CONFIG = {"PORT": 3001, "HOSTNAME": "http://central-ledger", "MLPERF_MARK": 7}
+SERVICE_CONFIG = {"PORT": 3001, "HOSTNAME": "http://central-ledger", "MOJALOOP_PERF_MARK": 7}
 
 
 def test_config_override_replaces_the_file_the_service_reads() -> None:

@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from mlperf import helm_chart, render_aws
-from mlperf.render_aws import kafka_ui
-from mlperf.render_aws.placement import taint_tolerations
+from mojaloop_perf import helm_chart, render_aws
+from mojaloop_perf.render_aws import kafka_ui
+from mojaloop_perf.render_aws.placement import taint_tolerations
 from tests.charts.conftest import (
     AWS_SCENARIOS,
     pod_spec,

@@ -20,12 +20,12 @@ from typing import Any
 
 import pytest
 
-from mlperf import helm_chart, render_aws, upstream_charts, values_check
-from mlperf.errors import UserError
-from mlperf.render_aws import secrets, security
-from mlperf.scenario.model import Scenario
-from mlperf.scenario.security import decode
-from mlperf.security.pki import HUB, Pki
+from mojaloop_perf import helm_chart, render_aws, upstream_charts, values_check
+from mojaloop_perf.errors import UserError
+from mojaloop_perf.render_aws import secrets, security
+from mojaloop_perf.scenario.model import Scenario
+from mojaloop_perf.scenario.security import decode
+from mojaloop_perf.security.pki import HUB, Pki
 from tests.charts.conftest import (
     ROOT,
     container_env,

@@ -21,9 +21,9 @@ from typing import Any
 import pytest
 import yaml
 
-from mlperf import helm_chart, render_aws
-from mlperf.render_aws import patches, simulator
-from mlperf.targets import aws_seed
+from mojaloop_perf import helm_chart, render_aws
+from mojaloop_perf.render_aws import patches, simulator
+from mojaloop_perf.targets import aws_seed
 from tests.charts.conftest import (
     AWS_SCENARIOS,
     container_env,
@@ -281,7 +281,7 @@ def test_every_workload_tolerates_dfsp_taints_when_the_scenario_sets_them(dfsp: 
     config = copy.deepcopy(dict(sc.config))
     group = config["infrastructure"]["node_groups"]["dfsp"]
     group["taints"] = [{"key": "dedicated", "value": "dfsp", "effect": "NoSchedule"}]
-    group["labels"] = {"node-role": "dfsp", "mlperf/dfsp": "true"}
+    group["labels"] = {"node-role": "dfsp", "mojaloop_perf/dfsp": "true"}
     tainted = dataclasses.replace(sc, config=config)
     _assert_placed(_render("1000tps", dfsp, simulator.values(tainted, dfsp)), group)
 

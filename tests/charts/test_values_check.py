@@ -1,6 +1,6 @@
-"""The values check (mlperf.values_check) on real upstream charts with values built here.
+"""The values check (mojaloop_perf.values_check) on real upstream charts with values built here.
 
-Charts used, each from the charts folder (MLPERF_CHARTS, default ../shared/charts):
+Charts used, each from the charts folder (MOJALOOP_PERF_CHARTS, default ../shared/charts):
 mojaloop-simulator (a mid-2025 copy standing in for the pinned 15.10.0; what is used here, the
 `simulators.<id>` map merged over `defaults` and `replicaCount` read per simulator, is in both:
 mojaloop/helm mojaloop-simulator/templates/deployment.yaml), kube-prometheus-stack 67.8.0 and
@@ -22,11 +22,11 @@ import pytest
 from invoke import Config, Context
 from invoke.exceptions import Exit
 
-from mlperf import cli, render_aws, upstream_charts, values_check
-from mlperf.project import Project
-from mlperf.render_aws import mojaloop
-from mlperf.scenario.load import load_scenario
-from mlperf.values_check import probe
+from mojaloop_perf import cli, render_aws, upstream_charts, values_check
+from mojaloop_perf.project import Project
+from mojaloop_perf.render_aws import mojaloop
+from mojaloop_perf.scenario.load import load_scenario
+from mojaloop_perf.values_check import probe
 from tests.conftest import REPO, write_scenario
 
 CHARTS = upstream_charts.root(REPO)
@@ -158,7 +158,7 @@ RENAMED = "helm/mojaloop.values.yaml: account-lookup-service.account-lookup-serv
 
 
 def render(root: Path, scenario: str) -> None:
-    context = Context(Config(overrides={"mlperf": {"root": str(root)}}))
+    context = Context(Config(overrides={"mojaloop_perf": {"root": str(root)}}))
     cli.render(context, scenario=scenario, target="aws")
 
 

@@ -2,9 +2,9 @@
 // compiles them (mojaloop/sdk-scheme-adapter, modules/api-svc/src/lib/validate.js): the spec it
 // loads, dereferenced, with path-level and method-level parameters turned into JSON Schema;
 // descriptions, examples and titles dropped (they validate nothing). The lab's copy,
-// mlperf/lab/sdk_outbound_requests.json, is this script's output, and test_lab_schemas.py checks
+// mojaloop_perf/lab/sdk_outbound_requests.json, is this script's output, and test_lab_schemas.py checks
 // that it still is:
-//   node tests/contract/export_sdk_schemas.js > mlperf/lab/sdk_outbound_requests.json
+//   node tests/contract/export_sdk_schemas.js > mojaloop_perf/lab/sdk_outbound_requests.json
 'use strict';
 
 const fs = require('fs');

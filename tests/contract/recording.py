@@ -17,9 +17,9 @@ from typing import Any
 
 from aiohttp import web
 
-from mlperf.lab import Lab, LabConfig, RunningLab, start_lab
-from mlperf.lab.config import DfspConfig
-from mlperf.runner import HttpCall, send_json
+from mojaloop_perf.lab import Lab, LabConfig, RunningLab, start_lab
+from mojaloop_perf.lab.config import DfspConfig
+from mojaloop_perf.runner import HttpCall, send_json
 
 OUTBOUND = "/outbound"
 

@@ -18,8 +18,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from mlperf.security import jws, pki
-from mlperf.security.js import js_parse
+from mojaloop_perf.security import jws, pki
+from mojaloop_perf.security.js import js_parse
 from tests.contract import sdk
 
 SCRIPT = Path(__file__).resolve().parent / "jws_check.js"

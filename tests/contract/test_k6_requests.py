@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from mlperf import k6 as workspace_k6
-from mlperf.lab import Lab
+from mojaloop_perf import k6 as workspace_k6
+from mojaloop_perf.lab import Lab
 from tests.contract import sdk
 from tests.contract.recording import (
     Exchange,
@@ -79,9 +79,9 @@ def captured(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Exchange], 
         env = {
             "PATH": "/usr/bin:/bin",
             "HOME": str(workdir),
-            "MLPERF_CONFIG": workspace_k6.config_env(config),
-            "MLPERF_SUMMARY_JSON": str(workdir / "summary.json"),
-            "MLPERF_SUMMARY_TXT": str(workdir / "summary.txt"),
+            "MOJALOOP_PERF_CONFIG": workspace_k6.config_env(config),
+            "MOJALOOP_PERF_SUMMARY_JSON": str(workdir / "summary.json"),
+            "MOJALOOP_PERF_SUMMARY_TXT": str(workdir / "summary.txt"),
         }
         done = subprocess.run(
             [

@@ -29,13 +29,13 @@ from typing import Any
 import aiohttp
 import pytest
 
-from mlperf.lab import Lab, LabConfig, start_lab
-from mlperf.lab.clock import now_iso
-from mlperf.lab.config import DfspConfig
-from mlperf.lab.currencies import CURRENCY_DECIMALS
-from mlperf.lab.faults import Faults, PhaseFaults
-from mlperf.lab.posture import LabJws, LabSecurity
-from mlperf.security import pki
+from mojaloop_perf.lab import Lab, LabConfig, start_lab
+from mojaloop_perf.lab.clock import now_iso
+from mojaloop_perf.lab.config import DfspConfig
+from mojaloop_perf.lab.currencies import CURRENCY_DECIMALS
+from mojaloop_perf.lab.faults import Faults, PhaseFaults
+from mojaloop_perf.lab.posture import LabJws, LabSecurity
+from mojaloop_perf.security import pki
 from tests.contract import sdk
 from tests.contract.recording import (
     Exchange,
@@ -307,10 +307,10 @@ def test_the_labs_request_schemas_are_the_packages_export() -> None:
     exported = subprocess.run(
         ["node", str(script)], capture_output=True, text=True, timeout=120, check=True
     ).stdout
-    committed = (REPO / "mlperf" / "lab" / "sdk_outbound_requests.json").read_text()
+    committed = (REPO / "mojaloop_perf" / "lab" / "sdk_outbound_requests.json").read_text()
     assert json.loads(exported) == json.loads(committed), (
-        "mlperf/lab/sdk_outbound_requests.json is stale: "
-        "node tests/contract/export_sdk_schemas.js > mlperf/lab/sdk_outbound_requests.json"
+        "mojaloop_perf/lab/sdk_outbound_requests.json is stale: "
+        "node tests/contract/export_sdk_schemas.js > mojaloop_perf/lab/sdk_outbound_requests.json"
     )
 
 

@@ -8,8 +8,8 @@ from collections.abc import Callable
 import pytest
 import yaml
 
-from mlperf.project import Project
-from mlperf.results.runs import list_runs
+from mojaloop_perf.project import Project
+from mojaloop_perf.results.runs import list_runs
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("stop_labs")]
 

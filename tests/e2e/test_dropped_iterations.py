@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mlperf.fsutil import read_json
-from mlperf.project import Project
-from mlperf.results.runs import list_runs, summary_errors
+from mojaloop_perf.fsutil import read_json
+from mojaloop_perf.project import Project
+from mojaloop_perf.results.runs import list_runs, summary_errors
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("stop_labs")]
 

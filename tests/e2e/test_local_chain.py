@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from mlperf.fsutil import read_json
-from mlperf.project import Project
-from mlperf.results.runs import list_runs, summary_errors
+from mojaloop_perf.fsutil import read_json
+from mojaloop_perf.project import Project
+from mojaloop_perf.results.runs import list_runs, summary_errors
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("stop_labs")]
 
@@ -26,7 +26,7 @@ def lab_pids(config: Path) -> list[int]:
             argv = cmdline.read_bytes().split(b"\0")
         except OSError:
             continue
-        if b"mlperf.lab" in argv and str(config).encode() in argv:
+        if b"mojaloop_perf.lab" in argv and str(config).encode() in argv:
             pids.append(int(cmdline.parent.name))
     return pids
 

@@ -28,7 +28,7 @@ from typing import Any
 import pytest
 import yaml
 
-from mlperf.targets import aws
+from mojaloop_perf.targets import aws
 
 REPO = Path(__file__).resolve().parents[2]
 ANSIBLE_DIR = REPO / "infrastructure/kubernetes/ansible"
@@ -149,9 +149,9 @@ def test_ansible_cfg_finds_the_roles_from_anywhere() -> None:
 
 def test_sample_vars_are_what_the_renderer_writes() -> None:
     """The committed sample is the 1000tps render, with the DFSP IPs a later stage fills in."""
-    from mlperf import render_aws
-    from mlperf.project import Project
-    from mlperf.scenario.load import load_scenario
+    from mojaloop_perf import render_aws
+    from mojaloop_perf.project import Project
+    from mojaloop_perf.scenario.load import load_scenario
 
     rendered = render_aws.ansible_vars(load_scenario(Project(REPO), "1000tps"))
     sample = json.loads(SAMPLE_VARS.read_text())
@@ -520,7 +520,7 @@ def test_dfsp_hosts_patches_coredns_on_the_k6_and_switch_primaries_only_when_it_
     get = "microk8s kubectl --namespace kube-system get configmap coredns --output jsonpath={.data.Corefile}"
     patch = (
         "microk8s kubectl --namespace kube-system patch configmap coredns --type merge "
-        "--patch-file /etc/mlperf/coredns-patch.yaml"
+        "--patch-file /etc/mojaloop_perf/coredns-patch.yaml"
     )
     restart = "microk8s kubectl --namespace kube-system rollout restart deployment coredns"
     k6, switch = _host("k6-0"), _host("generic-0")

@@ -18,9 +18,9 @@ from typing import Any
 
 import pytest
 
-from mlperf import render_aws
-from mlperf.project import Project
-from mlperf.scenario.load import load_scenario
+from mojaloop_perf import render_aws
+from mojaloop_perf.project import Project
+from mojaloop_perf.scenario.load import load_scenario
 from tests.conftest import REPO, committed_scenarios
 
 ROOT = REPO / "infrastructure" / "provisioning" / "terraform"
@@ -49,7 +49,7 @@ needs_terraform = pytest.mark.skipif(
 
 def plugin_dir() -> Path | None:
     """The local provider mirror holding hashicorp/aws, or None."""
-    configured = os.environ.get("MLPERF_TF_PLUGIN_DIR")
+    configured = os.environ.get("MOJALOOP_PERF_TF_PLUGIN_DIR")
     path = Path(configured) if configured else Path("/opt/tf-plugins")
     return path if (path / "registry.terraform.io" / "hashicorp" / "aws").is_dir() else None
 
@@ -57,7 +57,7 @@ def plugin_dir() -> Path | None:
 def needs_mirror() -> None:
     if plugin_dir() is None:
         pytest.skip(
-            "no local mirror of the hashicorp/aws provider (set MLPERF_TF_PLUGIN_DIR or provide "
+            "no local mirror of the hashicorp/aws provider (set MOJALOOP_PERF_TF_PLUGIN_DIR or provide "
             "/opt/tf-plugins/registry.terraform.io/hashicorp/aws); the root module needs it "
             "offline for init, validate, plan and its mock-provider tests"
         )

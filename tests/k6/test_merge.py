@@ -7,8 +7,8 @@ import random
 
 import pytest
 
-from mlperf import k6
-from mlperf.errors import UserError
+from mojaloop_perf import k6
+from mojaloop_perf.errors import UserError
 
 
 def k6_values(samples: list[float]) -> dict[str, float]:

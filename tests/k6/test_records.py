@@ -1,8 +1,8 @@
-"""The k6 script's record of every iteration (MLPERF_RECORDS=true, scripts/lib/record.js).
+"""The k6 script's record of every iteration (MOJALOOP_PERF_RECORDS=true, scripts/lib/record.js).
 
 The real k6 runs the script against the stand-in DFSPs of test_script.py, which fail a known
 subset of calls, with --console-output as the local target runs it; the records, parsed by
-mlperf.results.capture, must account for every iteration as the summary does.
+mojaloop_perf.results.capture, must account for every iteration as the summary does.
 """
 
 from __future__ import annotations
@@ -13,10 +13,13 @@ from pathlib import Path
 
 import pyarrow.compute as pc
 
-from mlperf.results import capture
+from mojaloop_perf.results import capture
 from tests.k6.test_script import DFSP_RANGES, SCRIPT, StandIn, k6, make_config
 
-SUMMARY_ENV = {"MLPERF_SUMMARY_JSON": "out/summary.json", "MLPERF_SUMMARY_TXT": "out/summary.txt"}
+SUMMARY_ENV = {
+    "MOJALOOP_PERF_SUMMARY_JSON": "out/summary.json",
+    "MOJALOOP_PERF_SUMMARY_TXT": "out/summary.txt",
+}
 
 
 def run(tmp_path: Path, fail_every: dict[str, int], env: dict[str, str], **overrides):
@@ -32,7 +35,7 @@ def run(tmp_path: Path, fail_every: dict[str, int], env: dict[str, str], **overr
 
 
 def test_records_account_for_every_iteration(tmp_path: Path) -> None:
-    env = {"MLPERF_RECORDS": "true", "MLPERF_RUNNER": "3"}
+    env = {"MOJALOOP_PERF_RECORDS": "true", "MOJALOOP_PERF_RUNNER": "3"}
     standin, counts, path = run(tmp_path, {"quote": 4, "transfer": 5}, env, tps=20, duration_s=2)
     records = capture.read_records([path])
     table = records.table
@@ -67,13 +70,13 @@ def test_unreachable_dfsps_fail_discovery_and_k6_timeouts_are_named(tmp_path: Pa
         config = make_config(urls, tps=2, duration_s=1, http_timeout_s=1, thresholds={})
         (tmp_path / "out").mkdir()
         args = ["run", "--quiet", "--console-output", "out/records.log", str(SCRIPT)]
-        proc = k6(args, config, tmp_path, {**SUMMARY_ENV, "MLPERF_RECORDS": "true"})
+        proc = k6(args, config, tmp_path, {**SUMMARY_ENV, "MOJALOOP_PERF_RECORDS": "true"})
     assert proc.returncode == 0, proc.stderr
     table = capture.read_records([tmp_path / "out" / "records.log"]).table
     assert table.num_rows > 0
     assert set(table["failed_phase"].to_pylist()) == {"discovery"}
     assert set(table["error_code"].to_pylist()) == {"timeout"}
-    assert set(table["runner"].to_pylist()) == {1}  # MLPERF_RUNNER unset
+    assert set(table["runner"].to_pylist()) == {1}  # MOJALOOP_PERF_RUNNER unset
 
 
 def test_no_records_unless_asked(tmp_path: Path) -> None:

@@ -8,9 +8,9 @@ import subprocess
 
 import pytest
 
-from mlperf import k6, render_aws
-from mlperf.project import Project
-from mlperf.scenario.load import load_scenario
+from mojaloop_perf import k6, render_aws
+from mojaloop_perf.project import Project
+from mojaloop_perf.scenario.load import load_scenario
 from tests.conftest import REPO, committed_scenarios
 
 PROJECT = Project(REPO)

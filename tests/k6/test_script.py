@@ -216,7 +216,7 @@ def placeholder_urls() -> dict[str, str]:
 def k6(args: list[str], config: dict | str | None, cwd: Path, extra_env: dict | None = None):
     env = {"PATH": "/usr/bin:/bin", "HOME": str(cwd), "K6_NO_USAGE_REPORT": "true"}
     if config is not None:
-        env["MLPERF_CONFIG"] = config if isinstance(config, str) else json.dumps(config)
+        env["MOJALOOP_PERF_CONFIG"] = config if isinstance(config, str) else json.dumps(config)
     env.update(extra_env or {})
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.run(
@@ -248,8 +248,8 @@ def run_k6(tmp_path: Path, fail_every: dict[str, int], env: dict | None = None, 
             config,
             tmp_path,
             {
-                "MLPERF_SUMMARY_JSON": "out/summary.json",
-                "MLPERF_SUMMARY_TXT": "out/summary.txt",
+                "MOJALOOP_PERF_SUMMARY_JSON": "out/summary.json",
+                "MOJALOOP_PERF_SUMMARY_TXT": "out/summary.txt",
                 **(env or {}),
             },
         )
@@ -276,7 +276,7 @@ def other_failures(tmp_path_factory) -> Run:
         tmp_path_factory.mktemp("other"),
         {"discovery": 4, "transfer": 3},
         # As in the k6 Operator's runner pods: the summary JSON on stdout too.
-        env={"MLPERF_SUMMARY_STDOUT": "json"},
+        env={"MOJALOOP_PERF_SUMMARY_STDOUT": "json"},
         tps=15,
         duration_s=2,
         thresholds={"success_rate": ["rate>0.3"]},
@@ -324,7 +324,7 @@ def test_inspect_passes(tmp_path):
     ("env", "tags"),
     [
         (
-            {"MLPERF_TAG_RUNNER": "true", "HOSTNAME": "k6-runner-2-abcde"},
+            {"MOJALOOP_PERF_TAG_RUNNER": "true", "HOSTNAME": "k6-runner-2-abcde"},
             {"runner": "k6-runner-2-abcde"},
         ),
         ({"HOSTNAME": "k6-runner-2-abcde"}, None),
@@ -357,38 +357,38 @@ def _bad(path: tuple, value) -> dict:
 
 
 BAD_CONFIGS = {
-    "unset": (None, "MLPERF_CONFIG: environment variable is not set"),
-    "not json": ("{tps: 20", "MLPERF_CONFIG: not valid JSON"),
+    "unset": (None, "MOJALOOP_PERF_CONFIG: environment variable is not set"),
+    "not json": ("{tps: 20", "MOJALOOP_PERF_CONFIG: not valid JSON"),
     "dest unknown": (
         _bad(("pairs", 1, "dest"), "fsp299"),
-        'MLPERF_CONFIG.pairs[1].dest: "fsp299" is not in dfsps',
+        'MOJALOOP_PERF_CONFIG.pairs[1].dest: "fsp299" is not in dfsps',
     ),
-    "source missing": (_bad(("pairs", 0, "source"), None), "MLPERF_CONFIG.pairs[0].source"),
-    "tps zero": (_bad(("tps",), 0), "MLPERF_CONFIG.tps"),
-    "tps fraction": (_bad(("tps",), 2.5), "MLPERF_CONFIG.tps"),
-    "duration missing": (_without("duration_s"), "MLPERF_CONFIG.duration_s"),
-    "max below pre": (_bad(("max_vus",), 5), "MLPERF_CONFIG.max_vus"),
-    "amount number": (_bad(("amount",), 1), "MLPERF_CONFIG.amount"),
-    "currency": (_bad(("currency",), "usd"), "MLPERF_CONFIG.currency"),
+    "source missing": (_bad(("pairs", 0, "source"), None), "MOJALOOP_PERF_CONFIG.pairs[0].source"),
+    "tps zero": (_bad(("tps",), 0), "MOJALOOP_PERF_CONFIG.tps"),
+    "tps fraction": (_bad(("tps",), 2.5), "MOJALOOP_PERF_CONFIG.tps"),
+    "duration missing": (_without("duration_s"), "MOJALOOP_PERF_CONFIG.duration_s"),
+    "max below pre": (_bad(("max_vus",), 5), "MOJALOOP_PERF_CONFIG.max_vus"),
+    "amount number": (_bad(("amount",), 1), "MOJALOOP_PERF_CONFIG.amount"),
+    "currency": (_bad(("currency",), "usd"), "MOJALOOP_PERF_CONFIG.currency"),
     "msisdn letters": (
         _bad(("dfsps", "fsp201", "msisdn_start"), "2562A"),
-        "MLPERF_CONFIG.dfsps.fsp201.msisdn_start",
+        "MOJALOOP_PERF_CONFIG.dfsps.fsp201.msisdn_start",
     ),
     "msisdn overflow": (
         _bad(("dfsps", "fsp203", "msisdn_start"), "9999999950"),
-        "MLPERF_CONFIG.dfsps.fsp203.msisdn_count",
+        "MOJALOOP_PERF_CONFIG.dfsps.fsp203.msisdn_count",
     ),
     "url": (
         _bad(("dfsps", "fsp202", "outbound_url"), "fsp202:4000"),
-        "MLPERF_CONFIG.dfsps.fsp202.outbound_url",
+        "MOJALOOP_PERF_CONFIG.dfsps.fsp202.outbound_url",
     ),
     "weights zero": (
         _bad(("pairs",), [{"source": "fsp201", "dest": "fsp202", "weight": 0}]),
-        "MLPERF_CONFIG.pairs: weights sum to 0",
+        "MOJALOOP_PERF_CONFIG.pairs: weights sum to 0",
     ),
     "threshold": (
         _bad(("thresholds", "success_rate"), "rate>0.99"),
-        "MLPERF_CONFIG.thresholds.success_rate",
+        "MOJALOOP_PERF_CONFIG.thresholds.success_rate",
     ),
 }
 
@@ -469,7 +469,7 @@ def test_text_summary_on_stdout_and_file(quote_failures):
 
 
 def test_summary_json_goes_to_stdout_only_when_asked(quote_failures, other_failures):
-    from mlperf import k6 as workspace_k6
+    from mojaloop_perf import k6 as workspace_k6
 
     assert workspace_k6.summary_from_log(quote_failures.proc.stdout) is None
     assert workspace_k6.summary_from_log(other_failures.proc.stdout) == other_failures.summary
@@ -477,7 +477,7 @@ def test_summary_json_goes_to_stdout_only_when_asked(quote_failures, other_failu
 
 
 def test_trends_report_the_quantile_grid(other_failures):
-    from mlperf import k6 as workspace_k6
+    from mojaloop_perf import k6 as workspace_k6
 
     values = other_failures.metrics["e2e_time"]["values"]
     grid = [values[f"p({q:g})"] for q in workspace_k6.QUANTILE_GRID]
@@ -619,6 +619,6 @@ def test_a_window_longer_than_the_run_is_refused(tmp_path) -> None:
     config = make_config(placeholder_urls(), duration_s=3, warmup_s=2, drain_s=1)
     proc = k6(["run", "--quiet", str(SCRIPT)], config, tmp_path)
     assert proc.returncode != 0
-    assert "MLPERF_CONFIG.warmup_s: warmup_s 2 + drain_s 1 leave no steady window" in (
+    assert "MOJALOOP_PERF_CONFIG.warmup_s: warmup_s 2 + drain_s 1 leave no steady window" in (
         proc.stdout + proc.stderr
     ).replace('\\"', '"')

@@ -1,1 +1,1 @@
-"""Tests of mlperf.kube against a fake Kubernetes API server."""
+"""Tests of mojaloop_perf.kube against a fake Kubernetes API server."""

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mlperf.kube.client import api_client
+from mojaloop_perf.kube.client import api_client
 from tests.kube.fake_api import FakeKube
 
 

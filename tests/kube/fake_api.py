@@ -1,4 +1,4 @@
-"""A fake Kubernetes API server: just the calls mlperf.kube makes, over real HTTP on loopback.
+"""A fake Kubernetes API server: just the calls mojaloop_perf.kube makes, over real HTTP on loopback.
 
 It holds objects per resource and namespace, gives every change a resourceVersion and keeps the
 change as a watch event. List calls honour labelSelector and fieldSelector; `?watch=true` streams

@@ -9,8 +9,8 @@ from pathlib import Path
 import kubernetes
 import pytest
 
-from mlperf.errors import UserError
-from mlperf.kube.client import WatchSpec, api_client, read_list, wait_for_event
+from mojaloop_perf.errors import UserError
+from mojaloop_perf.kube.client import WatchSpec, api_client, read_list, wait_for_event
 from tests.kube.conftest import write_kubeconfig
 from tests.kube.fake_api import FakeKube, deployment, pod
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from mlperf.errors import UserError
-from mlperf.kube.logs import collect_logs, initializer_log
-from mlperf.kube.testrun import RunnerOutcome, TestRunOutcome
+from mojaloop_perf.errors import UserError
+from mojaloop_perf.kube.logs import collect_logs, initializer_log
+from mojaloop_perf.kube.testrun import RunnerOutcome, TestRunOutcome
 from tests.kube.fake_api import FakeKube, pod
 
 NS = "k6"

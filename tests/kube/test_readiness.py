@@ -7,8 +7,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from mlperf.errors import UserError
-from mlperf.kube.readiness import EXIT_NOT_READY, not_ready, pod_problem, wait_ready
+from mojaloop_perf.errors import UserError
+from mojaloop_perf.kube.readiness import EXIT_NOT_READY, not_ready, pod_problem, wait_ready
 from tests.kube.conftest import Echo
 from tests.kube.fake_api import FakeKube, daemonset, deployment, job, pod, statefulset
 

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from mlperf.kube.testrun import (
+from mojaloop_perf.kube.testrun import (
     EXIT_RUNNER_CRASHED,
     EXIT_TESTRUN_ERROR,
     EXIT_TIMEOUT,

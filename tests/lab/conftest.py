@@ -19,11 +19,11 @@ from typing import Any
 import aiohttp
 import pytest
 
-from mlperf.lab import Lab, LabConfig, Latency, RunningLab, start_lab
-from mlperf.lab.config import DfspConfig
-from mlperf.lab.faults import Faults
-from mlperf.lab.posture import LabSecurity
-from mlperf.security import pki
+from mojaloop_perf.lab import Lab, LabConfig, Latency, RunningLab, start_lab
+from mojaloop_perf.lab.config import DfspConfig
+from mojaloop_perf.lab.faults import Faults
+from mojaloop_perf.lab.posture import LabSecurity
+from mojaloop_perf.security import pki
 
 PAYER, PAYEE, SPARE = "fsp201", "fsp202", "fsp203"
 PAYER_START, PAYEE_START = "25620100000", "25620200000"

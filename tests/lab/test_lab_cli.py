@@ -1,4 +1,4 @@
-"""``python -m mlperf.lab`` as a process: config errors, taken ports, readiness and SIGTERM."""
+"""``python -m mojaloop_perf.lab`` as a process: config errors, taken ports, readiness and SIGTERM."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ GOOD: dict[str, Any] = {
 
 def lab_process(config_path: Path, **kwargs: Any) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "mlperf.lab", "--config", str(config_path)],
+        [sys.executable, "-m", "mojaloop_perf.lab", "--config", str(config_path)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

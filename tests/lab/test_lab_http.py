@@ -20,10 +20,10 @@ from typing import Any
 
 import pytest
 
-from mlperf.lab import ilp, parse_config
-from mlperf.lab.faults import Faults, PhaseFaults
-from mlperf.lab.posture import LabJws, LabSecurity
-from mlperf.targets import local_gate
+from mojaloop_perf.lab import ilp, parse_config
+from mojaloop_perf.lab.faults import Faults, PhaseFaults
+from mojaloop_perf.lab.posture import LabJws, LabSecurity
+from mojaloop_perf.targets import local_gate
 
 PAYER, PAYEE = "fsp201", "fsp202"
 JWS_ALL = LabJws(sign=True, validate=True, put_parties=True)
@@ -218,7 +218,7 @@ def _lab_process(tmp_path: Path, extra: dict[str, Any] | None = None) -> subproc
     path = tmp_path / "lab.json"
     path.write_text(json.dumps(config))
     return subprocess.Popen(
-        [sys.executable, "-m", "mlperf.lab", "--config", str(path)],
+        [sys.executable, "-m", "mojaloop_perf.lab", "--config", str(path)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -23,11 +23,11 @@ from typing import Any
 import aiohttp
 import pytest
 
-from mlperf.lab.errors import NoCallback, RemoteError
-from mlperf.lab.net.hub import _undelivered
-from mlperf.lab.net.wire import headers
-from mlperf.lab.posture import LabJws, LabSecurity
-from mlperf.security import jws, pki
+from mojaloop_perf.lab.errors import NoCallback, RemoteError
+from mojaloop_perf.lab.net.hub import _undelivered
+from mojaloop_perf.lab.net.wire import headers
+from mojaloop_perf.lab.posture import LabJws, LabSecurity
+from mojaloop_perf.security import jws, pki
 
 PAYER, PAYEE = "fsp201", "fsp202"
 INVALID_SIGNATURE = {

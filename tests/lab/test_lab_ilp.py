@@ -7,7 +7,7 @@ import hashlib
 
 import pytest
 
-from mlperf.lab import ilp
+from mojaloop_perf.lab import ilp
 
 
 def b64url(raw: bytes) -> str:

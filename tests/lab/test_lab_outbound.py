@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from mlperf.lab import ilp
-from mlperf.lab.config import Latency
-from mlperf.lab.faults import Faults, PhaseFaults
+from mojaloop_perf.lab import ilp
+from mojaloop_perf.lab.config import Latency
+from mojaloop_perf.lab.faults import Faults, PhaseFaults
 
 PAYER, PAYEE, SPARE = "fsp201", "fsp202", "fsp203"
 

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from mlperf.lab.participants import MsisdnOracle, RangeOverlapError
+from mojaloop_perf.lab.participants import MsisdnOracle, RangeOverlapError
 
 
 def test_oracle_lookup_at_range_edges() -> None:

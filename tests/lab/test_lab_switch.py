@@ -13,12 +13,12 @@ from typing import Any
 
 import pytest
 
-from mlperf.lab import ilp
-from mlperf.lab.clock import now_iso
-from mlperf.lab.errors import FspiopError, NoCallback, Refused
-from mlperf.lab.faults import FaultPlan, Faults, PhaseFaults
-from mlperf.lab.payee import Payee
-from mlperf.lab.switch import Switch, TransferState
+from mojaloop_perf.lab import ilp
+from mojaloop_perf.lab.clock import now_iso
+from mojaloop_perf.lab.errors import FspiopError, NoCallback, Refused
+from mojaloop_perf.lab.faults import FaultPlan, Faults, PhaseFaults
+from mojaloop_perf.lab.payee import Payee
+from mojaloop_perf.lab.switch import Switch, TransferState
 
 FULFILMENT = ilp.b64url_encode(bytes(range(32)))
 CONDITION = ilp.condition_for(FULFILMENT)

@@ -1,1 +1,1 @@
-"""Tests of the run report (mlperf.report)."""
+"""Tests of the run report (mojaloop_perf.report)."""

@@ -1,6 +1,6 @@
 """report.html in a real browser: headless Chromium opens it from file:// with no network.
 
-Skips when Chromium is absent, unless MLPERF_BROWSER_REQUIRED=1 (CI: apt-get install chromium).
+Skips when Chromium is absent, unless MOJALOOP_PERF_BROWSER_REQUIRED=1 (CI: apt-get install chromium).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from mlperf.report import synthetic, write_report
+from mojaloop_perf.report import synthetic, write_report
 from tests.report.browser import find_chromium, open_page
 
 
@@ -18,8 +18,8 @@ from tests.report.browser import find_chromium, open_page
 def chromium() -> str:
     binary = find_chromium()
     if binary is None:
-        if os.environ.get("MLPERF_BROWSER_REQUIRED") == "1":
-            pytest.fail("chromium not found and MLPERF_BROWSER_REQUIRED=1")
+        if os.environ.get("MOJALOOP_PERF_BROWSER_REQUIRED") == "1":
+            pytest.fail("chromium not found and MOJALOOP_PERF_BROWSER_REQUIRED=1")
         pytest.skip("chromium not installed (apt-get install -y chromium)")
     return binary
 

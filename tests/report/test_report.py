@@ -12,11 +12,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from mlperf.errors import UserError
-from mlperf.project import Project
-from mlperf.report import analysis, report_for, synthetic, write_report
-from mlperf.report.write import find_run
-from mlperf.results import raw
+from mojaloop_perf.errors import UserError
+from mojaloop_perf.project import Project
+from mojaloop_perf.report import analysis, report_for, synthetic, write_report
+from mojaloop_perf.report.write import find_run
+from mojaloop_perf.results import raw
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 ALL_PLOTS = {"throughput", "percentiles", "distribution", "failures", "load-generator"}
@@ -266,7 +266,7 @@ def test_report_for_says_in_one_line_when_there_is_no_such_run(
 
 
 def test_the_benchmark_reports_time_and_memory(capsys: pytest.CaptureFixture[str]) -> None:
-    from mlperf.report import bench
+    from mojaloop_perf.report import bench
 
     assert bench.main(["--transactions", "20000", "--tps", "200"]) == 0
     out = capsys.readouterr().out

@@ -14,9 +14,9 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from mlperf.errors import UserError
-from mlperf.security import jws, pki
-from mlperf.security.js import js_number
+from mojaloop_perf.errors import UserError
+from mojaloop_perf.security import jws, pki
+from mojaloop_perf.security.js import js_number
 
 DATE = "Tue, 01 Jan 2030 00:00:00 GMT"
 QUOTE = {

@@ -21,12 +21,12 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from cryptography.x509.verification import PolicyBuilder, Store, VerificationError
 
-from mlperf.errors import UserError
-from mlperf.security import material as material_module
-from mlperf.security import pki
+from mojaloop_perf.errors import UserError
+from mojaloop_perf.security import material as material_module
+from mojaloop_perf.security import pki
 
 DFSPS = ["payerfsp", "payeefsp", "pinkbank"]
-HOSTS = ["switch.mlperf.test", "localhost", "10.0.0.5"]
+HOSTS = ["switch.mojaloop-perf.test", "localhost", "10.0.0.5"]
 
 
 def cert(path: Path) -> x509.Certificate:
@@ -204,7 +204,9 @@ def test_plan_names_each_file_writes_nothing_and_shows_no_key(tmp_path: Path) ->
     text = "\n".join(lines)
     for expected in ("ca.crt", "switch/server.crt", "payerfsp/client.crt", "jws/pinkbank.key"):
         assert f"{folder}/{expected}" in text
-    assert "SAN switch.mlperf.test, localhost, 10.0.0.5" in text and "RSA 3072, 7 days" in text
+    assert (
+        "SAN switch.mojaloop-perf.test, localhost, 10.0.0.5" in text and "RSA 3072, 7 days" in text
+    )
     assert "BEGIN" not in text
 
 

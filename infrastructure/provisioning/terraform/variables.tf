@@ -1,5 +1,5 @@
 # Inputs. The first group is exactly the keys of the rendered terraform.tfvars.json
-# (`invoke render --target aws`, mlperf/render_aws.py terraform_vars); they have no defaults on
+# (`invoke render --target aws`, mojaloop_perf/render_aws.py terraform_vars); they have no defaults on
 # purpose, so a key missing from (or misspelt in) the rendered file fails instead of falling
 # back. The second group is passed by the workspace with -var at run time.
 #

@@ -2,11 +2,11 @@
 # Build, once, the Debian bookworm root that every molecule scenario of this folder copies and
 # drives through the community.general.chroot connection (no containers on this kind of machine).
 #
-#   build-target.sh [ROOT]      ROOT defaults to $MLPERF_MOLECULE_ROOT or
-#                               /var/cache/mlperf/molecule-bookworm
+#   build-target.sh [ROOT]      ROOT defaults to $MOJALOOP_PERF_MOLECULE_ROOT or
+#                               /var/cache/mojaloop_perf/molecule-bookworm
 #
 # Prints "built ROOT" or "cached ROOT". Needs root (debootstrap and chroot do) and the Debian mirror
-# ($MLPERF_DEBIAN_MIRROR, default http://deb.debian.org/debian). Safe to run concurrently: a lock
+# ($MOJALOOP_PERF_DEBIAN_MIRROR, default http://deb.debian.org/debian). Safe to run concurrently: a lock
 # serialises builders and the root appears only when complete (built aside, then renamed).
 set -eu
 
@@ -15,8 +15,8 @@ RECIPE=3
 SUITE=bookworm
 INCLUDE=python3,python3-apt
 
-root=${1:-${MLPERF_MOLECULE_ROOT:-/var/cache/mlperf/molecule-bookworm}}
-mirror=${MLPERF_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+root=${1:-${MOJALOOP_PERF_MOLECULE_ROOT:-/var/cache/mojaloop_perf/molecule-bookworm}}
+mirror=${MOJALOOP_PERF_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 stamp="$SUITE minbase $INCLUDE recipe-$RECIPE"
 
 if [ "$(id -u)" != 0 ]; then

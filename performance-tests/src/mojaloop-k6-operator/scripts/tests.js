@@ -1,5 +1,5 @@
 // k6 entry point: drives Mojaloop P2P transfers (discovery -> quote -> transfer) through the
-// SDK outbound API of each payer DFSP at a constant arrival rate, as configured by MLPERF_CONFIG.
+// SDK outbound API of each payer DFSP at a constant arrival rate, as configured by MOJALOOP_PERF_CONFIG.
 import exec from 'k6/execution';
 import { Counter, Rate, Trend } from 'k6/metrics';
 import { loadConfig } from './lib/config.js';
@@ -13,11 +13,11 @@ import { textSummary } from './lib/summary.js';
 const cfg = loadConfig(__ENV);
 // Every percentile from p(1) to p(99), plus p(99.5) and p(99.9): when the load is split across
 // runners whose samples cannot be collected (k6 Operator pods), the workspace merges the runners'
-// distributions from these quantiles (mlperf/k6.py `merge_quantiles`).
+// distributions from these quantiles (mojaloop_perf/k6.py `merge_quantiles`).
 const QUANTILE_GRID = [...Array.from({ length: 99 }, (_, i) => `p(${i + 1})`), 'p(99.5)', 'p(99.9)'];
 // The marker of the summary JSON line on stdout, where runner pods' summaries are collected
-// from their logs (MLPERF_SUMMARY_STDOUT=json; files in a finished pod are out of reach).
-const SUMMARY_MARKER = 'MLPERF_SUMMARY_JSON ';
+// from their logs (MOJALOOP_PERF_SUMMARY_STDOUT=json; files in a finished pod are out of reach).
+const SUMMARY_MARKER = 'MOJALOOP_PERF_SUMMARY_JSON ';
 const routes = buildRoutes(cfg);
 const cumulative = cfg.cumulative;
 
@@ -38,8 +38,8 @@ export const options = {
   discardResponseBodies: false,
   thresholds: cfg.thresholds,
   // Runner pods remote-writing to one Prometheus must not write the same series: each tags its
-  // metrics with its pod name (MLPERF_TAG_RUNNER=true, set by the chart with remote write).
-  ...(__ENV.MLPERF_TAG_RUNNER === 'true' && __ENV.HOSTNAME ? { tags: { runner: __ENV.HOSTNAME } } : {}),
+  // metrics with its pod name (MOJALOOP_PERF_TAG_RUNNER=true, set by the chart with remote write).
+  ...(__ENV.MOJALOOP_PERF_TAG_RUNNER === 'true' && __ENV.HOSTNAME ? { tags: { runner: __ENV.HOSTNAME } } : {}),
 };
 
 const discoveryTime = new Trend('discovery_time', true);
@@ -128,7 +128,7 @@ export function handleSummary(data) {
   };
   const text = textSummary(data, mlperf);
   const json = JSON.stringify({ ...data, mlperf });
-  const toStdout = __ENV.MLPERF_SUMMARY_STDOUT === 'json';
+  const toStdout = __ENV.MOJALOOP_PERF_SUMMARY_STDOUT === 'json';
   return {
     stdout: toStdout ? `${text}\n${SUMMARY_MARKER}${json}\n` : text,
     [cfg.summaryTxtPath]: text,

@@ -1,5 +1,5 @@
 # Inputs of the topology: the same shapes the root module receives from the rendered
-# terraform.tfvars.json (mlperf/render_aws.py, terraform_vars). No defaults: a missing or
+# terraform.tfvars.json (mojaloop_perf/render_aws.py, terraform_vars). No defaults: a missing or
 # misspelt key in the rendered file must fail, not fall back to something.
 #
 # Checks that span two variables (the DFSP node count against dfsp_ids) are preconditions of

@@ -1,7 +1,7 @@
 // Reads the test configuration from the environment once (init context), validates it and
 // precomputes everything an iteration needs. Any problem throws an Error naming the field.
 
-const ROOT = 'MLPERF_CONFIG';
+const ROOT = 'MOJALOOP_PERF_CONFIG';
 // Mojaloop API Amount / Currency patterns.
 const AMOUNT_RE = /^([0]|([1-9][0-9]{0,17}))([.][0-9]{0,3}[1-9])?$/;
 const CURRENCY_RE = /^[A-Z]{3}$/;
@@ -155,9 +155,9 @@ function parseVus(c) {
 }
 
 function summaryPaths(env) {
-  const json = env.MLPERF_SUMMARY_JSON || 'k6-summary.json';
-  const txt = env.MLPERF_SUMMARY_TXT || 'k6-summary.txt';
-  if (json === txt) fail('MLPERF_SUMMARY_TXT', `same path as MLPERF_SUMMARY_JSON (${show(txt)})`);
+  const json = env.MOJALOOP_PERF_SUMMARY_JSON || 'k6-summary.json';
+  const txt = env.MOJALOOP_PERF_SUMMARY_TXT || 'k6-summary.txt';
+  if (json === txt) fail('MOJALOOP_PERF_SUMMARY_TXT', `same path as MOJALOOP_PERF_SUMMARY_JSON (${show(txt)})`);
   return { summaryJsonPath: json, summaryTxtPath: txt };
 }
 
@@ -173,7 +173,7 @@ function steadyWindow(c, durationS) {
 }
 
 export function loadConfig(env) {
-  const c = parseRoot(env.MLPERF_CONFIG);
+  const c = parseRoot(env.MOJALOOP_PERF_CONFIG);
   const dfsps = parseDfsps(c.dfsps);
   const durationS = requireNumber(c.duration_s, `${ROOT}.duration_s`);
   return {

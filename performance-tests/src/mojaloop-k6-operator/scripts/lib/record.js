@@ -1,5 +1,5 @@
-// One record per iteration, for the workspace's raw data (mlperf/results/capture.py): a compact
-// comma-separated console line, written only when MLPERF_RECORDS=true (the local target runs k6
+// One record per iteration, for the workspace's raw data (mojaloop_perf/results/capture.py): a compact
+// comma-separated console line, written only when MOJALOOP_PERF_RECORDS=true (the local target runs k6
 // with --console-output to a file), so runs that do not ask for records pay nothing.
 //
 //   MLREC,start_ms,runner,source,dest,discovery_ms,quote_ms,transfer_ms,e2e_ms,failed_phase,
@@ -10,8 +10,8 @@
 // record's characters as they are.
 import exec from 'k6/execution';
 
-export const RECORDS = __ENV.MLPERF_RECORDS === 'true';
-const RUNNER = __ENV.MLPERF_RUNNER || '1';
+export const RECORDS = __ENV.MOJALOOP_PERF_RECORDS === 'true';
+const RUNNER = __ENV.MOJALOOP_PERF_RUNNER || '1';
 // k6's error code for a request that ran out of its timeout (k6 docs, "Error codes").
 const K6_REQUEST_TIMEOUT = 1050;
 const CODE_RE = /^[0-9]{4}$/;

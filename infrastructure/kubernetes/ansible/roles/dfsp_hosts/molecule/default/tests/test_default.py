@@ -36,7 +36,7 @@ def test_etc_hosts_skips_unknown_addresses(host):
 
 
 def test_coredns_patch_is_a_configmap_merge_patch_with_a_hosts_block(host):
-    patch_file = host.file("/etc/mlperf/coredns-patch.yaml")
+    patch_file = host.file("/etc/mojaloop_perf/coredns-patch.yaml")
     assert patch_file.mode == 0o644
     patch = yaml.safe_load(patch_file.content_string)
     assert list(patch) == ["data"] and list(patch["data"]) == ["Corefile"]

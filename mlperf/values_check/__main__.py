@@ -1,7 +1,0 @@
-"""`python -m mlperf.values_check [scenario …]`: one line per release; exit 1 on a finding."""
-
-import sys
-
-from mlperf.values_check.releases import main
-
-sys.exit(main())
