@@ -22,7 +22,7 @@ from mojaloop_perf.targets import local_lab
 
 REPO = Path(__file__).resolve().parents[1]
 # What a checkout needs at run time: the task front, component defaults and the k6 script.
-CHECKOUT_PARTS = ("tasks.py", "infrastructure/defaults", "performance-tests/src")
+CHECKOUT_PARTS = ("tasks.py", "invoke.yaml", "infrastructure/defaults", "performance-tests/src")
 
 
 def committed_scenarios() -> list[str]:

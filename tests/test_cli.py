@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -10,12 +12,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from invoke import Parser, ParserContext
+from invoke.exceptions import Exit
 
-from mojaloop_perf import cli, k6
+from mojaloop_perf import k6
+from mojaloop_perf.cli import namespace
+from mojaloop_perf.cli_flags import SHORT_FLAGS, chained_calls
 from mojaloop_perf.errors import UserError
 from mojaloop_perf.project import Project
 from mojaloop_perf.scenario.load import load_scenario
-from tests.conftest import write_scenario
+from tests.conftest import REPO, write_scenario
 
 Cli = Callable[..., object]
 
@@ -68,11 +74,81 @@ def test_a_flag_given_later_applies_to_the_whole_command(
     assert not checkout.state_dir("t", "local").exists()
 
 
-def test_shared_flags_are_read_from_the_task_names_on() -> None:
-    argv = ["invoke", "-d", "deploy", "-s", "a", "seed", "--scenario=a", "test", "--target", "aws"]
-    flags = cli.command_flags(argv, {"deploy", "seed", "test"})
-    assert flags == {"scenario": ["a"], "target": ["aws"]}  # the first -d is invoke's --debug
-    assert cli.command_flags(["invoke", "test", "--dry-run"], {"test"}) == {"dry-run": ["yes"]}
+def parse(*argv: str) -> list[ParserContext]:
+    """The task contexts invoke's parser makes of `invoke <argv>` in this checkout."""
+    parser = Parser(contexts=namespace(REPO).to_contexts())
+    return list(parser.parse_argv(list(argv)))
+
+
+def test_shared_flags_reach_every_task_of_the_command() -> None:
+    calls = dict(
+        chained_calls(parse("deploy", "-s", "a", "seed", "--scenario=a", "test", "-t", "aws"))
+    )
+    for name in ("deploy", "seed", "test"):
+        assert calls[name]["scenario"] == "a" and calls[name]["target"] == "aws", name
+        assert calls[name]["dry_run"] is False
+    calls = dict(chained_calls(parse("provision", "status", "deploy", "-d")))
+    assert calls["provision"]["dry_run"] is True and calls["deploy"]["dry_run"] is True
+    assert "dry_run" not in calls["status"]  # status takes no --dry-run: nothing to hand it
+    assert calls["status"]["scenario"] is None  # nothing given: the config or default decides
+    validate = dict(chained_calls(parse("validate", "-i", "provision", "--target", "aws")))
+    assert validate["validate"]["strict"] is True and validate["validate"]["target"] == "aws"
+
+
+def test_two_values_of_a_shared_flag_are_refused_before_anything_runs() -> None:
+    with pytest.raises(Exit) as refused:
+        chained_calls(parse("provision", "-t", "local", "deploy", "--target", "aws"))
+    assert refused.value.code == 2
+    assert refused.value.message == (
+        "provision: --target given twice in this command (local and aws): give one value"
+    )
+
+
+def test_every_task_and_flag_has_help_and_each_short_flag_one_meaning() -> None:
+    collection = namespace(REPO)
+    shorts: dict[str, set[tuple[str, ...]]] = {}  # long flag → its short flags in each task
+    for context in collection.to_contexts():
+        summary = (inspect.getdoc(collection[context.name]) or "").split("\n\n")[0]
+        assert summary.endswith(".") and "\n" not in summary, (
+            f"{context.name}: the docstring's first paragraph (shown by --list) is not one line"
+        )
+        for arg in context.args.values():
+            long, *short = arg.names
+            assert arg.help, f"invoke --help {context.name}: --{long} has no help"
+            shorts.setdefault(long, set()).add(tuple(short))
+    assert {long: found for long, found in shorts.items() if len(found) > 1} == {}
+    letters = [letter for found in shorts.values() for names in found for letter in names]
+    assert len(letters) == len(set(letters)), f"a short flag means two long flags: {shorts}"
+    assert shorts["target"] == {("t",)} and shorts["strict"] == {("i",)}
+
+
+def test_the_readme_lists_each_short_flag_as_the_tasks_have_it() -> None:
+    readme = " ".join((REPO / "README.md").read_text().split())
+    for long, letter in SHORT_FLAGS.items():
+        assert f"`-{letter}` `--{long}`" in readme, f"README.md: -{letter} --{long} missing"
+
+
+def test_list_shows_every_task_with_its_help(invoke_cli: Cli) -> None:
+    result = invoke_cli("--list")
+    assert result.returncode == 0, result.stderr
+    # A task's line is "  name   help…"; its help's wrapped lines are indented further.
+    lines = result.stdout.splitlines()
+    rows = [line.split(maxsplit=1) for line in lines if re.match(r"  \S", line)]
+    listed = {row[0]: row[1:] for row in rows}
+    assert all(listed.values()), f"a task without help in --list: {listed}"
+    assert set(listed) == set(namespace(REPO).task_names)
+
+
+def test_the_config_sets_the_defaults_and_a_flag_beats_it(
+    invoke_cli: Cli, small_scenario: Callable[..., str]
+) -> None:
+    small_scenario("t")
+    env = {"INVOKE_MOJALOOP_PERF_SCENARIO": "t", "INVOKE_MOJALOOP_PERF_TARGET": "local"}
+    result = invoke_cli("status", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "scenario t on target local" in result.stdout
+    line = one_line_error(invoke_cli("status", "-s", "nope", env=env))
+    assert line.startswith("status: --scenario: unknown scenario 'nope'")
 
 
 def test_a_flag_carries_along_the_chain(
@@ -172,8 +248,8 @@ def test_validate_prints_the_table_and_strict_fails_on_warnings(
     small_scenario("t")
     result = invoke_cli("validate", "--scenario", "t")
     assert result.returncode == 0, result.stderr
-    assert "  pair weights       ok    weights sum to 1" in result.stdout
-    assert "generic multiples  WARN" in result.stdout
+    assert re.search(r"\n  pair weights +ok +weights sum to 1\n", result.stdout)
+    assert re.search(r"generic multiples +WARN", result.stdout)
     assert "t: 0 error(s), 4 warning(s)" in result.stdout
     strict = invoke_cli("validate", "--scenario", "t", "--strict")
     assert strict.returncode == 1
@@ -244,40 +320,59 @@ def test_render_writes_every_tool_input_and_says_where(
 
 
 @pytest.mark.parametrize(
-    ("overrides", "scenario_yaml", "expected"),
+    ("overrides", "scenario_yaml", "expected", "target"),
     [
         (
             {"k6": {"pairs": [{"source": "fsp201", "dest": "fsp202", "weight": 0.4}]}},
             None,
             "overrides/k6.yaml: pairs: weights sum to 0.4, not 1",
+            "local",
         ),
         (
             {"backend": {"kafka": {"topics": {"topic-quotes-put": {"partitions": 4}}}}},
             None,
             "overrides/backend.yaml: kafka.topics.topic-quotes-put.partitions: 4 partitions",
+            "aws",  # an AWS sizing check: it stops the stages of an AWS run only
         ),
         (
             {"k6": {"tps": 1000, "transactions": 10000, "max_vus": 100}},
             None,
             "overrides/k6.yaml: max_vus: 100 < 1000 TPS",
+            "local",
         ),
         (
             {"k6": {"warmup_s": 25, "drain_s": 25}},
             None,
             "overrides/k6.yaml: warmup_s: warmup_s 25 + drain_s 25",
+            "local",
         ),
-        ({"k6": {"tps": "fast"}}, None, "overrides/k6.yaml: tps: 'fast' is not of type 'integer'"),
-        ({}, "extends: missing\n", "bad/scenario.yaml: extends: unknown scenario 'missing'"),
-        ({}, "extends: bad\n", "bad/scenario.yaml: extends: cycle in extends: bad → bad"),
+        (
+            {"k6": {"tps": "fast"}},
+            None,
+            "overrides/k6.yaml: tps: 'fast' is not of type 'integer'",
+            "local",
+        ),
+        (
+            {},
+            "extends: missing\n",
+            "bad/scenario.yaml: extends: unknown scenario 'missing'",
+            "local",
+        ),
+        ({}, "extends: bad\n", "bad/scenario.yaml: extends: cycle in extends: bad → bad", "local"),
     ],
 )
 def test_bad_scenarios_stop_a_stage_with_one_line(
-    invoke_cli: Cli, checkout: Project, overrides: dict, scenario_yaml: str | None, expected: str
+    invoke_cli: Cli,
+    checkout: Project,
+    overrides: dict,
+    scenario_yaml: str | None,
+    expected: str,
+    target: str,
 ) -> None:
     folder = write_scenario(checkout, "bad", overrides)
     if scenario_yaml:
         (folder / "scenario.yaml").write_text(scenario_yaml)
-    line = one_line_error(invoke_cli("provision", "--scenario", "bad"))
+    line = one_line_error(invoke_cli("provision", "--scenario", "bad", "--target", target))
     assert line.startswith("provision: performance-tests/results/")
     assert expected in line
     assert not checkout.state_root.exists()

@@ -1,6 +1,6 @@
 """The values check (mojaloop_perf.values_check) on real upstream charts with values built here.
 
-Charts used, each from the charts folder (MOJALOOP_PERF_CHARTS, default ../shared/charts):
+Charts used, each from the charts folder (`mojaloop_perf.upstream_charts.root`):
 mojaloop-simulator (a mid-2025 copy standing in for the pinned 15.10.0; what is used here, the
 `simulators.<id>` map merged over `defaults` and `replicaCount` read per simulator, is in both:
 mojaloop/helm mojaloop-simulator/templates/deployment.yaml), kube-prometheus-stack 67.8.0 and
@@ -163,15 +163,14 @@ def render(root: Path, scenario: str) -> None:
 
 
 @pytest.fixture
-def fresh_chain(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cli, "_chain", {})
+def upstream_charts_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(upstream_charts.ENV, str(CHARTS))
 
 
 def test_render_refuses_a_renamed_key_and_writes_nothing(
     checkout: Project,
     small_scenario: Any,
-    fresh_chain: None,
+    upstream_charts_env: None,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -198,7 +197,7 @@ def test_render_refuses_a_renamed_key_and_writes_nothing(
 
 
 def test_a_config_override_is_noted_as_not_checked_on_the_closest_umbrella_chart(
-    checkout: Project, fresh_chain: None, capsys: pytest.CaptureFixture[str]
+    checkout: Project, upstream_charts_env: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # 16.0.0 has no configOverride; 17.x mounts it where the service reads its config. The key
     # is reported as not checked, with that reason, instead of failing as silent.
@@ -229,7 +228,7 @@ def test_ci_check_fails_on_a_renamed_key(
 def test_render_without_the_charts_says_so_in_one_line_and_writes(
     checkout: Project,
     small_scenario: Any,
-    fresh_chain: None,
+    upstream_charts_env: None,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
     tmp_path: Path,
