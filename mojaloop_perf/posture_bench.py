@@ -28,7 +28,7 @@ from mojaloop_perf.project import Project
 from mojaloop_perf.runner import Runner
 from mojaloop_perf.scenario import checks, components
 from mojaloop_perf.scenario.load import deep_merge, load_scenario
-from mojaloop_perf.scenario.model import Scenario, build
+from mojaloop_perf.scenario.model import Scenario
 from mojaloop_perf.targets import local, local_test_stage
 from mojaloop_perf.targets.base import StageContext
 
@@ -82,7 +82,7 @@ def variant(base: Scenario, posture: Posture) -> Scenario:
     for result in checks.run(config, target="local"):
         if result.level == checks.ERROR:
             raise UserError(f"posture {posture.label!r}: {result.component}: {result.message}")
-    return build(base.name, base.directory, config, base.sources, base.description, base.extends)
+    return base.with_config(config)
 
 
 def _children_cpu_s() -> float:

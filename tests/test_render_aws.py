@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import dataclasses
 import json
 import re
 from pathlib import Path
@@ -199,7 +198,7 @@ def test_io2_without_iops_is_refused(checkout: Project) -> None:
     config = copy.deepcopy(dict(scenario.config))
     config["infrastructure"]["node_groups"]["mysql"]["volume"] = {"type": "io2", "size_gb": 100}
     with pytest.raises(UserError, match=r"node_groups\.mysql\.volume\.iops"):
-        render_aws.terraform_vars(dataclasses.replace(scenario, config=config))
+        render_aws.terraform_vars(scenario.with_config(config))
 
 
 def test_dfsp_nodes_must_match_the_dfsps(checkout: Project) -> None:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 from pathlib import Path
 
 import pytest
+import yaml
 
 from mojaloop_perf.errors import UserError
 from mojaloop_perf.project import Project
+from mojaloop_perf.scenario import components, load
+from mojaloop_perf.scenario.decoding import thawed
 from mojaloop_perf.scenario.load import deep_merge, load_scenario
 from tests.conftest import REPO, committed_scenarios, write_scenario
 
@@ -183,3 +188,65 @@ def test_sources_list_defaults_and_overrides(checkout: Project) -> None:
     sources = load_scenario(checkout, "s").sources
     assert path / "overrides" / "k6.yaml" in sources
     assert checkout.root / "infrastructure/defaults/dfsp.yaml" in sources
+
+
+@pytest.mark.parametrize(
+    ("component", "path", "decoder"),
+    [
+        ("infrastructure", ("availability_zone",), "mojaloop_perf/scenario/infrastructure.py"),
+        # A key the checks read too: decoding comes first, so no check meets the rename either.
+        ("backend", ("kafka", "replication_factor"), "mojaloop_perf/scenario/backend.py"),
+        ("monitoring", ("prometheus", "retention"), "mojaloop_perf/scenario/monitoring.py"),
+        ("mojaloop", ("log_level",), "mojaloop_perf/scenario/switch.py"),
+    ],
+)
+def test_a_key_renamed_in_its_schema_alone_is_caught_at_load(
+    checkout: Project,
+    monkeypatch: pytest.MonkeyPatch,
+    component: str,
+    path: tuple[str, ...],
+    decoder: str,
+) -> None:
+    """A schema key renamed (schema and defaults) without its decoder: one line at load time
+    naming the component, the key path and the decoder, not a KeyError at render time."""
+    renamed = copy.deepcopy(components.schema(component))
+    node = renamed
+    for key in path[:-1]:
+        node = node["properties"][key]
+    node["properties"][f"{path[-1]}_renamed"] = node["properties"].pop(path[-1])
+    node["required"] = [f"{k}_renamed" if k == path[-1] else k for k in node["required"]]
+    original = components.schema
+    monkeypatch.setattr(
+        load, "schema", lambda name: renamed if name == component else original(name)
+    )
+    defaults = checkout.root / components.COMPONENTS[component].defaults
+    data = yaml.safe_load(defaults.read_text())
+    parent = data
+    for key in path[:-1]:
+        parent = parent[key]
+    parent[f"{path[-1]}_renamed"] = parent.pop(path[-1])
+    defaults.write_text(yaml.safe_dump(data, sort_keys=False))
+    write_scenario(checkout, "s", {})
+    message = error_of(checkout, "s")
+    assert message.startswith(f"{component}: {'.'.join(path)}: the scenario model reads"), message
+    assert decoder in message
+
+
+def test_every_component_is_typed_and_read_only(checkout: Project) -> None:
+    config = {"quoting-service": {"replicas": 2, "config": {"PORT": 3002, "HOSTS": ["a"]}}}
+    write_scenario(checkout, "s", {"mojaloop": {"services": config}})
+    scenario = load_scenario(checkout, "s")
+    assert scenario.infrastructure.node_groups["kafka"] is scenario.infrastructure.node_groups.kafka
+    assert scenario.backend.kafka.topics["topic-transfer-prepare"].partitions == 12
+    assert scenario.monitoring.prometheus.retention == "15d"
+    assert scenario.simulator.chart.name == "mojaloop-simulator"
+    assert scenario.load.regression.tps_decrease_pct == 5
+    service = scenario.mojaloop.services["quoting-service"]
+    assert service.replicas == 2
+    assert thawed(service.config) == {"PORT": 3002, "HOSTS": ["a"]}
+    with pytest.raises(TypeError):
+        service.config["PORT"] = 1  # type: ignore[index]
+    with pytest.raises(TypeError):
+        scenario.infrastructure.tags["owner"] = "me"  # type: ignore[index]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        scenario.backend.kafka.replicas = 9  # type: ignore[misc]

@@ -48,10 +48,9 @@ NOFILE = 1048576
 
 def ansible_vars(scenario: Scenario) -> dict[str, Any]:
     """`ansible/group_vars/all.json`: MicroK8s, cluster layout, node labels/taints, tuning."""
-    infra = scenario.config["infrastructure"]
-    groups = infra["node_groups"]
+    groups = scenario.infrastructure.node_groups
     ids = dfsp_ids(scenario)
-    microk8s = infra["microk8s"]
+    microk8s = scenario.infrastructure.microk8s
     clusters: dict[str, Any] = {
         SWITCH_CLUSTER: {"kind": "switch", "groups": list(SWITCH_GROUPS)},
     }
@@ -66,13 +65,13 @@ def ansible_vars(scenario: Scenario) -> dict[str, Any]:
     return {
         "mlperf_scenario": scenario.name,
         "mlperf_scenario_digest": scenario.digest,
-        "microk8s_channel": microk8s["channel"],
-        "microk8s_addons": list(microk8s["addons"]),
-        "microk8s_pod_cidr": microk8s["pod_cidr"],
-        "microk8s_service_cidr": microk8s["service_cidr"],
-        "mlperf_node_labels": {name: dict(groups[name].get("labels", {})) for name in NODE_GROUPS},
+        "microk8s_channel": microk8s.channel,
+        "microk8s_addons": list(microk8s.addons),
+        "microk8s_pod_cidr": microk8s.pod_cidr,
+        "microk8s_service_cidr": microk8s.service_cidr,
+        "mlperf_node_labels": {name: dict(groups[name].labels) for name in NODE_GROUPS},
         "mlperf_node_taints": {
-            name: [dict(t) for t in groups[name].get("taints", [])] for name in NODE_GROUPS
+            name: [taint.as_dict() for taint in groups[name].taints] for name in NODE_GROUPS
         },
         "mlperf_clusters": clusters,
         # /etc/hosts entries and CoreDNS hosts blocks on the switch and k6 clusters.

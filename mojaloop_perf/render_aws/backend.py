@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from mojaloop_perf.errors import UserError
 from mojaloop_perf.render_aws.placement import node_placement, resource_amounts
-from mojaloop_perf.render_aws.topology import groups
+from mojaloop_perf.scenario.backend import Kafka, Mysql, Redis
+from mojaloop_perf.scenario.decoding import Resources
+from mojaloop_perf.scenario.infrastructure import NodeGroup
 from mojaloop_perf.scenario.model import Scenario
 
 # Every topic mojaloop/example-mojaloop-backend provisions (its values.yaml, chart line 17.x,
@@ -67,24 +68,23 @@ def values(scenario: Scenario) -> dict[str, Any]:
     run on the kafka node group; MySQL, MongoDB and Redis on the mysql node group, so that
     nothing of the backend lands on the generic nodes beside the measured services.
     """
-    backend = scenario.config["backend"]
-    node_groups = groups(scenario)
-    kafka_group, data_group = node_groups["kafka"], node_groups["mysql"]
-    redis = backend["redis"]
+    backend = scenario.backend
+    node_groups = scenario.infrastructure.node_groups
+    kafka_group, data_group = node_groups.kafka, node_groups.mysql
 
     values: dict[str, Any] = {
         # The Bitnami charts refuse images outside docker.io/bitnami unless told (their
         # common.errors.insecureImages, called from each sub-chart's NOTES.txt).
         "global": {"security": {"allowInsecureImages": True}},
-        "kafka": _kafka(backend["kafka"], kafka_group, scenario.config["monitoring"]["enabled"]),
-        "mysql": _mysql(backend["mysql"], data_group),
+        "kafka": _kafka(backend.kafka, kafka_group, scenario.monitoring.enabled),
+        "mysql": _mysql(backend.mysql, data_group),
     }
     values["cl-mongodb"] = {"enabled": False}
-    if backend["mongodb"]["enabled"]:
+    if backend.mongodb.enabled:
         # MongoDB's standalone Deployment reads the top-level nodeSelector/tolerations.
         values["cl-mongodb"] = {"enabled": True, **node_placement(data_group)}
     values.update({name: {"enabled": False} for name in UNUSED})
-    values.update(proxy_cache_redis(redis, data_group))
+    values.update(proxy_cache_redis(backend.redis, data_group))
     for name, (image, tag) in BACKEND_IMAGES.items():
         if values[name]["enabled"]:
             values[name]["image"] = {
@@ -95,14 +95,14 @@ def values(scenario: Scenario) -> dict[str, Any]:
     return values
 
 
-def _kafka(kafka: Mapping[str, Any], group: Mapping[str, Any], monitored: bool) -> dict[str, Any]:
-    factor = kafka["replication_factor"]
-    partitions = {name: entry["partitions"] for name, entry in kafka["topics"].items()}
+def _kafka(kafka: Kafka, group: NodeGroup, monitored: bool) -> dict[str, Any]:
+    factor = kafka.replication_factor
+    partitions = {name: topic.partitions for name, topic in kafka.topics.items()}
     topics = [*BACKEND_TOPICS, *sorted(set(partitions) - set(BACKEND_TOPICS))]
     # KRaft: every controller node also acts as a broker (the chart's combined mode), so the
     # controller count is the broker count; no broker-only nodes.
-    controller: dict[str, Any] = {"replicaCount": kafka["replicas"], **node_placement(group)}
-    controller.update(_resources(kafka))
+    controller: dict[str, Any] = {"replicaCount": kafka.replicas, **node_placement(group)}
+    controller.update(_resources(kafka.resources))
     values: dict[str, Any] = {
         "enabled": True,
         "controller": controller,
@@ -155,41 +155,41 @@ def _kafka_metrics() -> dict[str, Any]:
     }
 
 
-def _mysql(mysql: Mapping[str, Any], group: Mapping[str, Any]) -> dict[str, Any]:
+def _mysql(mysql: Mysql, group: NodeGroup) -> dict[str, Any]:
     flags = (
-        f"--max-connections={mysql['max_connections']} "
-        f"--innodb-buffer-pool-size={mysql['innodb_buffer_pool_size']}"
+        f"--max-connections={mysql.max_connections} "
+        f"--innodb-buffer-pool-size={mysql.innodb_buffer_pool_size}"
     )
 
     def node() -> dict[str, Any]:
         # Fresh objects per node: shared ones would dump as YAML anchors and aliases.
-        return {"extraFlags": flags, **node_placement(group), **_resources(mysql)}
+        return {"extraFlags": flags, **node_placement(group), **_resources(mysql.resources)}
 
     values: dict[str, Any] = {
         "enabled": True,
-        "architecture": "replication" if mysql["replicas"] > 1 else "standalone",
+        "architecture": "replication" if mysql.replicas > 1 else "standalone",
         "primary": node(),
     }
-    if mysql["replicas"] > 1:
-        values["secondary"] = {"replicaCount": mysql["replicas"] - 1, **node()}
+    if mysql.replicas > 1:
+        values["secondary"] = {"replicaCount": mysql.replicas - 1, **node()}
     return values
 
 
-def _resources(component: Mapping[str, Any]) -> dict[str, Any]:
+def _resources(resources: Resources | None) -> dict[str, Any]:
     """The scenario's resources; without them none at all, not the Bitnami preset.
 
     The presets are small limits (MySQL's "small": 768Mi of memory, below any InnoDB buffer
     pool the scenario sets); the data stores have their node group to themselves.
     """
-    if "resources" in component:
-        return {"resources": resource_amounts(component["resources"])}
+    if resources is not None:
+        return {"resources": resource_amounts(resources)}
     return {"resourcesPreset": "none"}
 
 
-def proxy_cache_redis(redis: Mapping[str, Any], group: Mapping[str, Any]) -> dict[str, Any]:
+def proxy_cache_redis(redis: Redis, group: NodeGroup) -> dict[str, Any]:
     """One Redis node: the chart's standalone variant; more: its Redis Cluster of that many nodes."""
-    nodes = redis["replicas"]
-    if not redis["enabled"]:
+    nodes = redis.replicas
+    if not redis.enabled:
         return {
             "proxy-cache-redis": {"enabled": False},
             "proxy-cache-redis-standalone": {"enabled": False},

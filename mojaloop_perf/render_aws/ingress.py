@@ -10,9 +10,11 @@ applies it on the switch cluster before any release.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from mojaloop_perf.errors import UserError
+from mojaloop_perf.scenario.infrastructure import Listener
 from mojaloop_perf.scenario.model import Scenario
 
 NAMESPACE = "ingress"
@@ -24,15 +26,15 @@ CONTAINER_PORTS = {80: "http", 443: "https"}
 
 def manifest(scenario: Scenario) -> dict[str, Any]:
     """A `v1 List` for `kubectl apply`: the NodePort Service, or no items without an NLB."""
-    nlb = scenario.config["infrastructure"]["nlb"]
-    items = [_service(nlb["listeners"])] if nlb["enabled"] else []
+    nlb = scenario.infrastructure.nlb
+    items = [_service(nlb.listeners)] if nlb.enabled else []
     return {"apiVersion": "v1", "kind": "List", "items": items}
 
 
-def _service(listeners: list[dict[str, Any]]) -> dict[str, Any]:
+def _service(listeners: Iterable[Listener]) -> dict[str, Any]:
     ports = []
     for listener in listeners:
-        port = listener["port"]
+        port = listener.port
         if port not in CONTAINER_PORTS:
             # The schema allows any port; the controller listens only on these two.
             raise UserError(
@@ -44,7 +46,7 @@ def _service(listeners: list[dict[str, Any]]) -> dict[str, Any]:
                 "name": CONTAINER_PORTS[port],
                 "port": port,
                 "targetPort": port,
-                "nodePort": listener["target_port"],
+                "nodePort": listener.target_port,
                 "protocol": "TCP",
             }
         )

@@ -20,7 +20,6 @@ from __future__ import annotations
 from typing import Any
 
 from mojaloop_perf.render_aws.placement import required_affinity, taint_tolerations
-from mojaloop_perf.render_aws.topology import groups
 from mojaloop_perf.scenario.model import Scenario
 
 REPOSITORY = "https://istio-release.storage.googleapis.com/charts"
@@ -53,12 +52,12 @@ def values(scenario: Scenario) -> dict[str, dict[str, Any]]:
     """The four releases' values, by release name; empty without the mesh."""
     if not enabled(scenario):
         return {}
-    generic = groups(scenario)["generic"]
+    generic = scenario.infrastructure.node_groups.generic
     istiod: dict[str, Any] = {"profile": PROFILE}
-    affinity = required_affinity(generic.get("labels", {}))
+    affinity = required_affinity(generic.labels)
     if affinity:
         istiod["affinity"] = affinity
-    tolerations = taint_tolerations(generic.get("taints", []))
+    tolerations = taint_tolerations(generic.taints)
     if tolerations:
         istiod["tolerations"] = tolerations
     return {

@@ -9,7 +9,7 @@ from mojaloop_perf.render_aws.placement import (
     resource_amounts,
     taint_tolerations,
 )
-from mojaloop_perf.render_aws.topology import aws_outbound_urls, groups
+from mojaloop_perf.render_aws.topology import aws_outbound_urls
 from mojaloop_perf.scenario.model import Scenario
 
 K6_CHART = "performance-tests/src/mojaloop-k6-operator"
@@ -23,20 +23,20 @@ def values(scenario: Scenario) -> dict[str, Any]:
     and hands to the runners as MOJALOOP_PERF_CONFIG (`toJson`: same content as `k6_env`, which stays
     the canonical serialisation for other consumers).
     """
-    k6 = scenario.config["k6"]
-    group = groups(scenario)["k6"]
+    load = scenario.load
+    group = scenario.infrastructure.node_groups.k6
     runner: dict[str, Any] = {
-        "image": k6["runner"]["image"],
-        "resources": resource_amounts(k6["runner"]["resources"]),
-        "nodeSelector": dict(k6["runner"].get("node_selector") or group.get("labels", {})),
+        "image": load.runner.image,
+        "resources": resource_amounts(load.runner.resources),
+        "nodeSelector": dict(load.runner.node_selector or group.labels),
     }
-    tolerations = taint_tolerations(group.get("taints", []))
+    tolerations = taint_tolerations(group.taints)
     if tolerations:
         runner["tolerations"] = tolerations
-    monitoring = scenario.config["monitoring"]
+    monitoring = scenario.monitoring
     return {
-        "parallelism": k6["parallelism"],
-        "separate": k6["separate"],
+        "parallelism": load.parallelism,
+        "separate": load.separate,
         # TestRun `cleanup: post`: the operator deletes the TestRun (and its runner pods) once
         # it is finished or error.
         "cleanup": False,  # keep runner pods: their exit codes say pass (0) or fail (99)
@@ -44,8 +44,8 @@ def values(scenario: Scenario) -> dict[str, Any]:
         # k6 → Prometheus remote write; the server URL (the monitoring node across clusters)
         # is known after terraform apply.
         "prometheusRemoteWrite": {
-            "enabled": monitoring["enabled"] and monitoring["prometheus"]["remote_write_receiver"],
-            "trendAsNativeHistogram": monitoring["prometheus"]["native_histograms"],
+            "enabled": monitoring.enabled and monitoring.prometheus.remote_write_receiver,
+            "trendAsNativeHistogram": monitoring.prometheus.native_histograms,
             "serverUrl": None,
         },
         "extraArguments": [],

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from mojaloop_perf.render_aws.placement import node_placement
-from mojaloop_perf.render_aws.topology import groups
 from mojaloop_perf.scenario.model import Scenario
 
 # The scenario does not pin it: chart 4.6.0 is operator v1.6.0 (grafana/k6-operator, tag v1.6.0).
@@ -26,4 +25,7 @@ def values(scenario: Scenario) -> dict[str, Any]:
     puts the top-level ones on the controller-manager pod (grafana/k6-operator v1.6.0,
     charts/k6-operator).
     """
-    return {"namespace": {"create": False}, **node_placement(groups(scenario)["k6"])}
+    return {
+        "namespace": {"create": False},
+        **node_placement(scenario.infrastructure.node_groups.k6),
+    }

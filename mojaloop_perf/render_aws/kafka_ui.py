@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from mojaloop_perf.render_aws.placement import node_placement
-from mojaloop_perf.render_aws.topology import SWITCH_NAMESPACE, groups
+from mojaloop_perf.render_aws.topology import SWITCH_NAMESPACE
 from mojaloop_perf.scenario.model import Scenario
 
 # redpanda-data/helm-charts, tag console-3.1.0: charts/console/Chart.yaml (version 3.1.0,
@@ -42,5 +42,5 @@ def values(scenario: Scenario) -> dict[str, Any]:
     return {
         "image": dict(KAFKA_UI_IMAGE),
         "config": {"kafka": {"brokers": [KAFKA_BOOTSTRAP]}},
-        **node_placement(groups(scenario)["monitoring"]),
+        **node_placement(scenario.infrastructure.node_groups.monitoring),
     }

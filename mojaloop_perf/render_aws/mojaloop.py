@@ -18,7 +18,6 @@ the non-batch position handler has nothing to do on the measured path.
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +29,9 @@ from mojaloop_perf.render_aws.placement import (
     resource_amounts,
     taint_tolerations,
 )
-from mojaloop_perf.render_aws.topology import SWITCH_CLUSTER, SWITCH_NAMESPACE, groups
+from mojaloop_perf.render_aws.topology import SWITCH_CLUSTER, SWITCH_NAMESPACE
+from mojaloop_perf.scenario.decoding import thawed
+from mojaloop_perf.scenario.infrastructure import NodeGroup
 from mojaloop_perf.scenario.model import Scenario
 
 RELEASE = "mojaloop"
@@ -137,7 +138,7 @@ MOJALOOP_SERVICE_VALUES: dict[str, tuple[str, ...]] = {s: v.path for s, v in SER
 
 # Services the seed stage calls that no scenario sizes: placed and logged like the others.
 SEED_SERVICES: dict[str, tuple[str, ...]] = {
-    # POST /oracles (aws_seed.py: the "oracle" phase), behind account-lookup-service-admin.local.
+    # POST /oracles (aws_seed_plan.py: the "oracle" phase), behind account-lookup-service-admin.local.
     "account-lookup-service-admin": ("account-lookup-service", "account-lookup-service-admin"),
     # Funds-in: central-ledger answers 202 and the admin-transfer handler books it from Kafka.
     "centralledger-handler-admin-transfer": (
@@ -203,29 +204,28 @@ WHY_RESOURCES = (
 def values(scenario: Scenario) -> dict[str, Any]:
     """mojaloop/mojaloop: what runs, per-service replicas, log level, generic-node placement,
     and the security posture's values."""
-    mojaloop = scenario.config["mojaloop"]
-    generic = groups(scenario)["generic"]
-    log_level = mojaloop["log_level"]
+    generic = scenario.infrastructure.node_groups.generic
+    log_level = scenario.mojaloop.log_level
     values: dict[str, Any] = {}
     for path in OFF:
         _set(values, path, False)
-    for service, settings in mojaloop["services"].items():
+    for service, settings in scenario.mojaloop.services.items():
         spec = SERVICES[service]
         entry = _placed(generic)
         entry["enabled"] = True
-        entry["replicaCount"] = settings["replicas"]
+        entry["replicaCount"] = settings.replicas
         if spec.log_level:
             entry["config"] = {"log_level": log_level}
-        if spec.resources and "resources" in settings:
-            entry["resources"] = resource_amounts(settings["resources"])
-        if "config" in settings:
+        if spec.resources and settings.resources is not None:
+            entry["resources"] = resource_amounts(settings.resources)
+        if settings.config is not None:
             if not spec.config_override:
                 raise UserError(
                     f"mojaloop: services.{service}.config: its chart does not mount a config "
                     "override; remove it"
                 )
             # Replaces the service's whole config file: the scenario's must be complete.
-            entry["configOverride"] = {CONFIG_OVERRIDE_FILE: copy.deepcopy(settings["config"])}
+            entry["configOverride"] = {CONFIG_OVERRIDE_FILE: thawed(settings.config)}
         _merge(values, spec.path, entry)
     for path in SEED_SERVICES.values():
         entry = _placed(generic)
@@ -244,9 +244,9 @@ def values(scenario: Scenario) -> dict[str, Any]:
 def post_install(scenario: Scenario) -> list[dict[str, Any]]:
     """Deployment patches for the resources the umbrella chart's templates do not read."""
     patches = []
-    for service, settings in scenario.config["mojaloop"]["services"].items():
+    for service, settings in scenario.mojaloop.services.items():
         spec = SERVICES[service]
-        if spec.resources or "resources" not in settings:
+        if spec.resources or settings.resources is None:
             continue
         patches.append(
             patch(
@@ -254,23 +254,23 @@ def post_install(scenario: Scenario) -> list[dict[str, Any]]:
                 cluster=SWITCH_CLUSTER,
                 namespace=SWITCH_NAMESPACE,
                 name=spec.deployment,
-                resources={spec.container: resource_amounts(settings["resources"])},
+                resources={spec.container: resource_amounts(settings.resources)},
                 why=WHY_RESOURCES.format(chart=spec.chart),
             )
         )
     return patches
 
 
-def _placed(group: dict[str, Any]) -> dict[str, Any]:
+def _placed(group: NodeGroup) -> dict[str, Any]:
     """Required node affinity on the group's labels and tolerations of its taints.
 
     Fresh objects per call: shared ones would dump as YAML anchors and aliases.
     """
     entry: dict[str, Any] = {}
-    affinity = required_affinity(group.get("labels", {}))
+    affinity = required_affinity(group.labels)
     if affinity:
         entry["affinity"] = affinity
-    tolerations = taint_tolerations(group.get("taints", []))
+    tolerations = taint_tolerations(group.taints)
     if tolerations:
         entry["tolerations"] = tolerations
     return entry

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from mojaloop_perf.render_aws.placement import node_placement, resource_amounts
-from mojaloop_perf.render_aws.topology import PROMETHEUS_NODE_PORT, groups
+from mojaloop_perf.render_aws.topology import PROMETHEUS_NODE_PORT
 from mojaloop_perf.scenario.model import Scenario
 
 # The scenario does not pin it. Read: prometheus-community/helm-charts
@@ -24,17 +24,17 @@ def values(scenario: Scenario) -> dict[str, Any]:
     chart's keys for Prometheus' --storage.tsdb.retention.time, --web.enable-remote-write-receiver
     and --enable-feature. Kafka UI is a release of its own (`kafka_ui`).
     """
-    monitoring = scenario.config["monitoring"]
-    prometheus = monitoring["prometheus"]
-    group = groups(scenario)["monitoring"]
+    monitoring = scenario.monitoring
+    prometheus = monitoring.prometheus
+    group = scenario.infrastructure.node_groups.monitoring
     spec: dict[str, Any] = {
-        "retention": prometheus["retention"],
-        "enableRemoteWriteReceiver": prometheus["remote_write_receiver"],
-        "enableFeatures": ["native-histograms"] if prometheus["native_histograms"] else [],
+        "retention": prometheus.retention,
+        "enableRemoteWriteReceiver": prometheus.remote_write_receiver,
+        "enableFeatures": ["native-histograms"] if prometheus.native_histograms else [],
         **node_placement(group),
     }
-    if "resources" in prometheus:
-        spec["resources"] = resource_amounts(prometheus["resources"])
+    if prometheus.resources is not None:
+        spec["resources"] = resource_amounts(prometheus.resources)
     return {
         "prometheus": {
             "prometheusSpec": spec,
@@ -50,7 +50,7 @@ def values(scenario: Scenario) -> dict[str, Any]:
         },
         # Sub-charts (grafana/grafana, prometheus-community kube-state-metrics): their own
         # top-level nodeSelector/tolerations.
-        "grafana": {"enabled": monitoring["grafana"]["enabled"], **node_placement(group)},
+        "grafana": {"enabled": monitoring.grafana.enabled, **node_placement(group)},
         "kube-state-metrics": node_placement(group),
         # The node exporter runs on every node, whatever its taint.
         "prometheus-node-exporter": {"tolerations": [{"operator": "Exists"}]},

@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
+from mojaloop_perf.scenario.decoding import Resources
+from mojaloop_perf.scenario.infrastructure import NodeGroup, Taint
 
-def taint_tolerations(taints: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+
+def taint_tolerations(taints: Iterable[Taint]) -> list[dict[str, Any]]:
     return [
-        {"key": t["key"], "operator": "Equal", "value": t["value"], "effect": t["effect"]}
-        for t in taints
+        {"key": t.key, "operator": "Equal", "value": t.value, "effect": t.effect} for t in taints
     ]
 
 
-def node_placement(group: Mapping[str, Any]) -> dict[str, Any]:
+def node_placement(group: NodeGroup) -> dict[str, Any]:
     """nodeSelector on the group's labels and tolerations of its taints."""
     placement: dict[str, Any] = {}
-    if group.get("labels"):
-        placement["nodeSelector"] = dict(group["labels"])
-    tolerations = taint_tolerations(group.get("taints", []))
+    if group.labels:
+        placement["nodeSelector"] = dict(group.labels)
+    tolerations = taint_tolerations(group.taints)
     if tolerations:
         placement["tolerations"] = tolerations
     return placement
@@ -43,5 +45,5 @@ def required_affinity(labels: Mapping[str, str]) -> dict[str, Any]:
     }
 
 
-def resource_amounts(resources: Mapping[str, Any]) -> dict[str, Any]:
+def resource_amounts(resources: Resources) -> dict[str, Any]:
     return {kind: dict(amounts) for kind, amounts in resources.items()}

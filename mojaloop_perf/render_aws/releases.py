@@ -39,11 +39,10 @@ def helm_values(scenario: Scenario) -> dict[str, dict[str, Any]]:
     }
     for dfsp_id in dfsp_ids(scenario):
         values[f"simulator-{dfsp_id}"] = simulator.values(scenario, dfsp_id)
-    monitoring_config = scenario.config["monitoring"]
-    if monitoring_config["enabled"]:
+    if scenario.monitoring.enabled:
         values["monitoring"] = monitoring.values(scenario)
     # Its own release (kube-prometheus-stack has no Kafka UI), on the monitoring node group.
-    if monitoring_config["enabled"] and monitoring_config["kafka_ui"]["enabled"]:
+    if scenario.monitoring.enabled and scenario.monitoring.kafka_ui.enabled:
         values["kafka-ui"] = kafka_ui.values(scenario)
     values["k6-operator"] = k6_operator.values(scenario)
     values["k6"] = k6.values(scenario)
@@ -52,11 +51,10 @@ def helm_values(scenario: Scenario) -> dict[str, dict[str, Any]]:
 
 def helm_releases(scenario: Scenario) -> list[dict[str, Any]]:
     """What the deploy stage installs: each release's chart, version, cluster and values file."""
-    config = scenario.config
     charts = {
-        "backend": config["backend"]["chart"],
-        "mojaloop": config["mojaloop"]["chart"],
-        "simulator": config["dfsp"]["simulator"]["chart"],
+        "backend": scenario.backend.chart.as_dict(),
+        "mojaloop": scenario.mojaloop.chart.as_dict(),
+        "simulator": scenario.simulator.chart.as_dict(),
         "monitoring": MONITORING_CHART,
         "kafka-ui": KAFKA_UI_CHART,
         "k6-operator": K6_OPERATOR_CHART,

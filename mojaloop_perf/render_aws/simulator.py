@@ -27,7 +27,7 @@ from typing import Any
 
 from mojaloop_perf.render_aws.patches import patch
 from mojaloop_perf.render_aws.placement import node_placement, resource_amounts
-from mojaloop_perf.render_aws.topology import dfsp_hostname, groups
+from mojaloop_perf.render_aws.topology import dfsp_hostname
 from mojaloop_perf.scenario.model import Scenario
 
 # The switch ingress' host names: mojaloop/helm values.yaml `ingress.hostname` of
@@ -73,13 +73,12 @@ def switch_hosts() -> list[str]:
 
 def values(scenario: Scenario, dfsp_id: str) -> dict[str, Any]:
     """mojaloop/mojaloop-simulator on the DFSP's own cluster: one simulator named after it."""
-    simulator_config = scenario.config["dfsp"]["simulator"]
     scheme_adapter: dict[str, Any] = {
         "image": dict(IMAGES["schemeAdapter"]),
         "env": {"DFSP_ID": dfsp_id, **SWITCH_ENDPOINTS},
     }
-    if "resources" in simulator_config:
-        scheme_adapter["resources"] = resource_amounts(simulator_config["resources"])
+    if scenario.simulator.resources is not None:
+        scheme_adapter["resources"] = resource_amounts(scenario.simulator.resources)
     # Imported here: security names the hosts defined above.
     from mojaloop_perf.render_aws import security
 
@@ -91,7 +90,7 @@ def values(scenario: Scenario, dfsp_id: str) -> dict[str, Any]:
             "cache": {"image": dict(IMAGES["cache"])},
         },
         "ingress": {"enabled": True, "hosts": [dfsp_hostname(dfsp_id)]},
-        **node_placement(groups(scenario)["dfsp"]),
+        **node_placement(scenario.infrastructure.node_groups.dfsp),
     }
     return {
         "simulators": {dfsp_id: simulator},
@@ -111,7 +110,7 @@ def post_install(scenario: Scenario, dfsp_id: str) -> list[dict[str, Any]]:
             cluster=dfsp_id,
             namespace=release_name(dfsp_id),
             name=scheme_adapter_deployment(dfsp_id),
-            replicas=scenario.config["dfsp"]["simulator"]["sdk_replicas"],
+            replicas=scenario.simulator.sdk_replicas,
             why="the chart's simulators.<id>.replicaCount scales backend and cache too",
         )
     ]

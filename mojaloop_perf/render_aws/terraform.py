@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import dataclasses
 from typing import Any
 
 from mojaloop_perf.errors import UserError
 from mojaloop_perf.render_aws.topology import K6_CLUSTER, NODE_GROUPS, SWITCH_CLUSTER, dfsp_ids
+from mojaloop_perf.scenario.infrastructure import Volume
 from mojaloop_perf.scenario.model import Scenario
 
 # Ports between nodes of one MicroK8s cluster (MicroK8s docs, "Services and ports"): the security group opens these
@@ -35,36 +36,36 @@ VOLUME_KEYS = {"gp3": ("iops", "throughput_mbps"), "io2": ("iops",)}
 
 def terraform_vars(scenario: Scenario) -> dict[str, Any]:
     """`terraform.tfvars.json`: network, node groups and load balancer of the scenario."""
-    infra = scenario.config["infrastructure"]
+    infra = scenario.infrastructure
     ids = dfsp_ids(scenario)
     node_groups = {}
     for name in NODE_GROUPS:
-        group = infra["node_groups"][name]
+        group = infra.node_groups[name]
         node_groups[name] = {
-            "instance_type": group["instance_type"],
-            "count": group["count"],
-            "volume": _volume(name, group["volume"]),
-            "labels": dict(group.get("labels", {})),
-            "taints": [dict(t) for t in group.get("taints", [])],
+            "instance_type": group.instance_type,
+            "count": group.count,
+            "volume": _volume(name, group.volume),
+            "labels": dict(group.labels),
+            "taints": [taint.as_dict() for taint in group.taints],
             # The cluster of each node, node i first: every switch group shares one cluster,
             # each DFSP node is a cluster of its own named after its DFSP, k6 nodes share one.
-            "clusters": _node_clusters(name, group["count"], ids),
+            "clusters": _node_clusters(name, group.count, ids),
         }
     return {
-        "name": infra["name"],
-        "region": infra["region"],
-        "availability_zone": infra["availability_zone"],
-        "tags": {**infra["tags"], "mlperf-scenario": scenario.name},
-        "network": dict(infra["network"]),
-        "placement_group": dict(infra["placement_group"]),
-        "bastion": dict(infra["bastion"]),
+        "name": infra.name,
+        "region": infra.region,
+        "availability_zone": infra.availability_zone,
+        "tags": {**infra.tags, "mlperf-scenario": scenario.name},
+        "network": dataclasses.asdict(infra.network),
+        "placement_group": dataclasses.asdict(infra.placement_group),
+        "bastion": dataclasses.asdict(infra.bastion),
         "node_groups": node_groups,
         "dfsp_ids": ids,
         "nlb": {
-            "enabled": infra["nlb"]["enabled"],
+            "enabled": infra.nlb.enabled,
             "internal": True,
             "target_group": "generic",
-            "listeners": [dict(listener) for listener in infra["nlb"]["listeners"]],
+            "listeners": [dataclasses.asdict(listener) for listener in infra.nlb.listeners],
         },
         "intra_cluster_ports": [dict(port) for port in _intra_cluster_ports(scenario)],
     }
@@ -82,12 +83,13 @@ def _node_clusters(group: str, count: int, ids: list[str]) -> list[str]:
     return [K6_CLUSTER if group == "k6" else SWITCH_CLUSTER] * count
 
 
-def _volume(group: str, volume: Mapping[str, Any]) -> dict[str, Any]:
-    kind = volume["type"]
-    if kind == "io2" and "iops" not in volume:
+def _volume(group: str, volume: Volume) -> dict[str, Any]:
+    if volume.type == "io2" and volume.iops is None:
         raise UserError(
             f"infrastructure: node_groups.{group}.volume.iops: an io2 volume needs provisioned IOPS"
         )
-    rendered = {"type": kind, "size_gb": volume["size_gb"]}
-    rendered.update({key: volume[key] for key in VOLUME_KEYS[kind] if key in volume})
+    rendered: dict[str, Any] = {"type": volume.type, "size_gb": volume.size_gb}
+    for key in VOLUME_KEYS[volume.type]:
+        if getattr(volume, key) is not None:
+            rendered[key] = getattr(volume, key)
     return rendered

@@ -6,9 +6,6 @@ one single-node cluster per DFSP named after the DFSP, and one *k6* cluster.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from mojaloop_perf.errors import UserError
 from mojaloop_perf.scenario.model import Scenario
 
@@ -42,7 +39,7 @@ def aws_outbound_urls(scenario: Scenario) -> dict[str, str]:
 def dfsp_ids(scenario: Scenario) -> list[str]:
     """The DFSP ids in scenario order: DFSP node i hosts the cluster of DFSP i."""
     ids = [dfsp.id for dfsp in scenario.dfsps]
-    nodes = groups(scenario)["dfsp"]["count"]
+    nodes = scenario.infrastructure.node_groups.dfsp.count
     if nodes != len(ids):
         raise UserError(
             f"infrastructure: node_groups.dfsp.count: {nodes} DFSP nodes for {len(ids)} DFSPs: "
@@ -54,8 +51,3 @@ def dfsp_ids(scenario: Scenario) -> list[str]:
             f"dfsp: dfsps: id {clash[0]!r} is also the name of a cluster; choose another id"
         )
     return ids
-
-
-def groups(scenario: Scenario) -> Mapping[str, Any]:
-    """The scenario's node groups, by name."""
-    return scenario.config["infrastructure"]["node_groups"]

@@ -12,7 +12,6 @@ judged on the steady-state window (the whole run when either run has no steady t
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -23,6 +22,7 @@ from mojaloop_perf.project import Project
 from mojaloop_perf.results import baseline as runs
 from mojaloop_perf.results import raw
 from mojaloop_perf.scenario.load import load_scenario
+from mojaloop_perf.scenario.model import Regression
 
 ALPHA = 0.05
 RANK_SAMPLE = 100_000  # per run: the rank test's cost grows as n log n, its power is ample here
@@ -57,9 +57,12 @@ class Tolerance:
     success_rate_decrease_pp: float
 
     @classmethod
-    def from_k6(cls, k6: Mapping[str, Any]) -> Tolerance:
-        r = k6["regression"]
-        return cls(r["p95_increase_pct"], r["tps_decrease_pct"], r["success_rate_decrease_pp"])
+    def of(cls, regression: Regression) -> Tolerance:
+        return cls(
+            regression.p95_increase_pct,
+            regression.tps_decrease_pct,
+            regression.success_rate_decrease_pp,
+        )
 
     def describe(self) -> str:
         return (
@@ -188,7 +191,7 @@ def compare_runs(
     baseline with `baseline`, else default the run before B)."""
     if baseline and run_a is not None:
         raise UserError(f"--baseline names run A already; drop RUN_A {run_a} or --baseline")
-    tolerance = Tolerance.from_k6(load_scenario(project, scenario_name).config["k6"])
+    tolerance = Tolerance.of(load_scenario(project, scenario_name).load.regression)
     run_b = run_b or runs.latest_run(project, scenario_name)
     if baseline:
         run_a = runs.baseline_run(project, scenario_name)

@@ -105,6 +105,15 @@ def evaluate(project: Project, name: str, target: str | None = None) -> Evaluati
         layers[component.name] = stack
         sources.extend(layer.path for layer in stack)
 
+    # Decoded first: a key the typed model reads and the config lacks is one clear line.
+    scenario = build(
+        name,
+        project.scenario_dir(name),
+        merged,
+        tuple(sources),
+        description=description,
+        extends=tuple(chain[:-1]),
+    )
     findings = tuple(
         Finding(
             check=result.check,
@@ -114,14 +123,6 @@ def evaluate(project: Project, name: str, target: str | None = None) -> Evaluati
             message=result.message,
         )
         for result in checks.run(merged, target)
-    )
-    scenario = build(
-        name,
-        project.scenario_dir(name),
-        merged,
-        tuple(sources),
-        description=description,
-        extends=tuple(chain[:-1]),
     )
     return Evaluation(scenario, findings)
 

@@ -1,4 +1,9 @@
-"""The validated scenario as typed, immutable objects: what every stage reads."""
+"""The validated scenario as typed, immutable objects: what every stage reads.
+
+`build` decodes each merged, schema-valid component once: `k6` (`Load`), `dfsp` (the DFSPs and
+their `Simulator`) and `local` here, the others in a module each (security, infrastructure,
+switch for `mojaloop`, backend, monitoring). Nothing downstream reads the merged dicts.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from mojaloop_perf.scenario import backend, infrastructure, monitoring, switch
+from mojaloop_perf.scenario.backend import Backend
+from mojaloop_perf.scenario.decoding import Chart, Node, Resources
+from mojaloop_perf.scenario.infrastructure import Infrastructure
+from mojaloop_perf.scenario.monitoring import Monitoring
 from mojaloop_perf.scenario.security import Security
 from mojaloop_perf.scenario.security import decode as decode_security
+from mojaloop_perf.scenario.switch import Switch
 
 # The k6 script's own metrics: it tags each of their samples `steady:true|false` (whether the
 # transaction started inside the steady-state window), so each has a steady-window sub-metric.
@@ -66,8 +77,26 @@ class Pair:
 
 
 @dataclass(frozen=True)
+class Runner:
+    """The k6 runner pods on the AWS k6 cluster; node_selector None: the k6 node group's labels."""
+
+    image: str
+    resources: Resources
+    node_selector: Mapping[str, str] | None
+
+
+@dataclass(frozen=True)
+class Regression:
+    """What `invoke compare` calls a regression of run B against run A: changes beyond these."""
+
+    p95_increase_pct: float
+    tps_decrease_pct: float
+    success_rate_decrease_pp: float
+
+
+@dataclass(frozen=True)
 class Load:
-    """The `k6` component: the load to drive."""
+    """The `k6` component: the load to drive, and how it is judged and compared."""
 
     tps: float
     transactions: int
@@ -82,11 +111,25 @@ class Load:
     parallelism: int
     thresholds_window: Literal["full", "steady"]
     max_dropped_share: float
+    separate: bool  # one runner per k6 node (TestRun `separate`)
+    expected_e2e_latency_ms: float  # what the VU budget is sized for (Little's law)
+    vu_headroom: float
+    runner: Runner
+    regression: Regression
 
     @property
     def duration_s(self) -> float:
         """Length of the load phase: transactions / tps, to the millisecond (rounded up)."""
         return math.ceil(self.transactions / self.tps * 1000) / 1000
+
+
+@dataclass(frozen=True)
+class Simulator:
+    """The mojaloop-simulator release on each DFSP's cluster (the `dfsp` component's `simulator`)."""
+
+    chart: Chart
+    sdk_replicas: int
+    resources: Resources | None
 
 
 @dataclass(frozen=True)
@@ -104,7 +147,11 @@ class LocalSettings:
 
 @dataclass(frozen=True)
 class Scenario:
-    """One validated scenario: its name, folder, typed components and the merged config."""
+    """One validated scenario: its name, folder, typed components and the merged config.
+
+    Every stage reads the typed components; `config` (the merged dicts the components were
+    decoded from) stays for the digest, the run's provenance and the checks.
+    """
 
     name: str
     directory: Path
@@ -113,9 +160,15 @@ class Scenario:
     currency: str
     ndc: str
     dfsps: tuple[Dfsp, ...]
+    min_msisdns: int
+    simulator: Simulator
     load: Load
     local: LocalSettings
     security: Security
+    infrastructure: Infrastructure
+    mojaloop: Switch
+    backend: Backend
+    monitoring: Monitoring
     config: Mapping[str, Any]
     sources: tuple[Path, ...]
 
@@ -131,6 +184,12 @@ class Scenario:
                 return dfsp
         raise KeyError(dfsp_id)
 
+    def with_config(self, config: Mapping[str, Any]) -> Scenario:
+        """This scenario with another merged config, every component decoded from it again."""
+        return build(
+            self.name, self.directory, config, self.sources, self.description, self.extends
+        )
+
 
 def build(
     name: str,
@@ -140,8 +199,10 @@ def build(
     description: str = "",
     extends: tuple[str, ...] = (),
 ) -> Scenario:
-    """Decode a merged, schema-valid config into a `Scenario`."""
-    k6, dfsp, local = config["k6"], config["dfsp"], config["local"]
+    """Decode a merged, schema-valid config into a `Scenario`; a key the model reads and the
+    config lacks is one clear `UserError` (see `decoding.Node`)."""
+    dfsp = Node("dfsp", config["dfsp"], __name__)
+    simulator = dfsp.node("simulator")
     return Scenario(
         name=name,
         directory=directory,
@@ -149,35 +210,43 @@ def build(
         extends=extends,
         currency=dfsp["currency"],
         ndc=dfsp["ndc"],
-        dfsps=tuple(
-            Dfsp(d["id"], d["role"], MsisdnRange(d["msisdn"]["start"], d["msisdn"]["count"]))
-            for d in dfsp["dfsps"]
+        dfsps=tuple(_dfsp(entry) for entry in dfsp.nodes("dfsps")),
+        min_msisdns=dfsp["min_msisdns"],
+        simulator=simulator.decode(
+            Simulator,
+            chart=simulator.node("chart").decode(Chart),
+            resources=simulator.optional_mapping("resources"),
         ),
-        load=Load(
-            tps=k6["tps"],
-            transactions=k6["transactions"],
-            pre_allocated_vus=k6["pre_allocated_vus"],
-            max_vus=k6["max_vus"],
-            amount=k6["amount"],
-            http_timeout_s=k6["http_timeout_s"],
-            pairs=tuple(Pair(p["source"], p["dest"], p["weight"]) for p in k6["pairs"]),
-            thresholds={metric: tuple(exprs) for metric, exprs in k6["thresholds"].items()},
-            warmup_s=k6["warmup_s"],
-            drain_s=k6["drain_s"],
-            parallelism=k6["parallelism"],
-            thresholds_window=k6["thresholds_window"],
-            max_dropped_share=k6["max_dropped_share"],
-        ),
-        local=LocalSettings(
-            host=local["host"],
-            base_port=local["base_port"],
-            latency_ms=dict(local["latency_ms"]),
-            startup_timeout_s=local["startup_timeout_s"],
-            sdk_timeout_s=local["sdk_timeout_s"],
-            faults=local["faults"],
-            hops=local["hops"],
-        ),
+        load=_load(Node("k6", config["k6"], __name__)),
+        local=_local(Node("local", config["local"], __name__)),
         security=decode_security(config["security"]),
+        infrastructure=infrastructure.decode(config["infrastructure"]),
+        mojaloop=switch.decode(config["mojaloop"]),
+        backend=backend.decode(config["backend"]),
+        monitoring=monitoring.decode(config["monitoring"]),
         config=config,
         sources=sources,
+    )
+
+
+def _dfsp(entry: Node) -> Dfsp:
+    return entry.decode(Dfsp, msisdns=entry.node("msisdn").decode(MsisdnRange))
+
+
+def _local(local: Node) -> LocalSettings:
+    return local.decode(LocalSettings, latency_ms=local.mapping("latency_ms"))
+
+
+def _load(k6: Node) -> Load:
+    runner = k6.node("runner")
+    return k6.decode(
+        Load,
+        pairs=tuple(pair.decode(Pair) for pair in k6.nodes("pairs")),
+        thresholds={metric: tuple(exprs) for metric, exprs in k6["thresholds"].items()},
+        runner=runner.decode(
+            Runner,
+            resources=runner.mapping("resources"),
+            node_selector=runner.optional_mapping("node_selector"),
+        ),
+        regression=k6.node("regression").decode(Regression),
     )

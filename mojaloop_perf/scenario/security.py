@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from mojaloop_perf.scenario.decoding import Node
+
 Api = Literal["fspiop", "iso20022"]
 TlsMode = Literal["none", "tls", "mutual"]
 TlsScope = Literal["edge", "end_to_end"]
@@ -106,12 +108,10 @@ class Security:
 
 def decode(config: Mapping[str, Any]) -> Security:
     """The merged, schema-valid `security` component as a `Security`."""
-    jws, tls, pki = config["jws"], config["tls"], config["pki"]
-    return Security(
-        api=config["api"],
-        jws=Jws(sign=jws["sign"], validate=jws["validate"], put_parties=jws["put_parties"]),
-        tls=Tls(mode=tls["mode"], scope=tls["scope"]),
-        transport_encryption=config["transport_encryption"],
-        mesh=config["mesh"],
-        pki=Pki(key_bits=pki["key_bits"], validity_days=pki["validity_days"]),
+    root = Node("security", config, __name__)
+    return root.decode(
+        Security,
+        jws=root.node("jws").decode(Jws),
+        tls=root.node("tls").decode(Tls),
+        pki=root.node("pki").decode(Pki),
     )

@@ -134,8 +134,7 @@ def backend_config(ctx: StageContext, environ: dict[str, str] | None = None) -> 
     s3: dict[str, Any] = {
         "bucket": bucket,
         "key": f"mojaloop_perf/{ctx.scenario.name}/terraform.tfstate",
-        "region": env.get("MOJALOOP_PERF_TF_S3_REGION")
-        or ctx.scenario.config["infrastructure"]["region"],
+        "region": env.get("MOJALOOP_PERF_TF_S3_REGION") or ctx.scenario.infrastructure.region,
         "encrypt": True,
     }
     if env.get("MOJALOOP_PERF_TF_DYNAMODB_TABLE"):

@@ -162,7 +162,7 @@ def releases(files: dict[str, Any]) -> list[dict[str, Any]]:
 def objects(ctx: StageContext) -> list[dict[str, Any]]:
     """The Kubernetes objects deploy applies itself, on the switch cluster once monitoring is
     installed: the Grafana dashboards. Namespaces are Helm's (--create-namespace)."""
-    if not ctx.scenario.config["monitoring"]["enabled"]:
+    if not ctx.scenario.monitoring.enabled:
         return []
     return dashboards.configmaps("monitoring")
 

@@ -13,7 +13,6 @@ global.security.allowInsecureImages), which the two versions of each chart share
 from __future__ import annotations
 
 import copy
-import dataclasses
 import re
 from typing import Any
 
@@ -23,6 +22,7 @@ from mojaloop_perf import helm_chart, render_aws
 from mojaloop_perf.errors import UserError
 from mojaloop_perf.render_aws.backend import BACKEND_TOPICS
 from mojaloop_perf.render_aws.placement import taint_tolerations
+from mojaloop_perf.scenario.infrastructure import NodeGroup
 from mojaloop_perf.scenario.model import Scenario
 from tests.charts.conftest import AWS_SCENARIOS, pod_spec, rendered, scenario, upstream, workloads
 
@@ -38,8 +38,8 @@ def backend(name: str) -> dict[str, Any]:
     return scenario(name).config["backend"]
 
 
-def group(name: str, which: str) -> dict[str, Any]:
-    return scenario(name).config["infrastructure"]["node_groups"][which]
+def group(name: str, which: str) -> NodeGroup:
+    return scenario(name).infrastructure.node_groups[which]
 
 
 def render(variant: Scenario) -> list[dict[str, Any]]:
@@ -55,7 +55,7 @@ def variant(name: str, **backend_changes: Any) -> Scenario:
     config = copy.deepcopy(dict(scenario(name).config))
     for key, value in backend_changes.items():
         config["backend"][key] = value
-    return dataclasses.replace(scenario(name), config=config)
+    return scenario(name).with_config(config)
 
 
 def containers(workload: dict[str, Any]) -> list[dict[str, Any]]:
@@ -196,8 +196,8 @@ def test_every_workload_runs_on_the_kafka_or_mysql_node_group(name: str) -> None
     for workload, obj in found.items():
         where = group(name, expected_group(workload))
         spec = pod_spec(obj)
-        assert spec.get("nodeSelector") == where["labels"], workload
-        assert spec.get("tolerations", []) == taint_tolerations(where["taints"]), workload
+        assert spec.get("nodeSelector") == dict(where.labels), workload
+        assert spec.get("tolerations", []) == taint_tolerations(where.taints), workload
 
 
 # --- MongoDB and Redis -------------------------------------------------------------------------
@@ -228,10 +228,8 @@ def test_a_redis_cluster_of_six_nodes_on_the_mysql_node_group() -> None:
     cluster = found["StatefulSet/proxy-cache-redis"]
     assert cluster["spec"]["replicas"] == 6
     assert "StatefulSet/proxy-cache-redis-master" not in found
-    assert pod_spec(cluster)["nodeSelector"] == group("1000tps", "mysql")["labels"]
-    assert pod_spec(cluster)["tolerations"] == taint_tolerations(
-        group("1000tps", "mysql")["taints"]
-    )
+    assert pod_spec(cluster)["nodeSelector"] == dict(group("1000tps", "mysql").labels)
+    assert pod_spec(cluster)["tolerations"] == taint_tolerations(group("1000tps", "mysql").taints)
 
 
 def test_a_redis_cluster_needs_three_nodes() -> None:
@@ -317,7 +315,7 @@ def test_kafka_topic_counts_reach_prometheus_when_monitoring_is_on() -> None:
 def test_no_service_monitor_without_monitoring() -> None:
     config = copy.deepcopy(dict(scenario("1000tps").config))
     config["monitoring"]["enabled"] = False
-    off = dataclasses.replace(scenario("1000tps"), config=config)
+    off = scenario("1000tps").with_config(config)
     objects = render(off)
     assert not [o for o in objects if o["kind"] == "ServiceMonitor"]
     assert all(

@@ -8,7 +8,6 @@ CRD: grafana/k6-operator config/crd/bases/k6.io_testruns.yaml.
 from __future__ import annotations
 
 import copy
-import dataclasses
 from typing import Any
 
 import jsonschema
@@ -42,7 +41,7 @@ def with_tainted_k6_group(name: str) -> Scenario:
     """The scenario with a taint on its k6 node group (the shipped ones have none)."""
     config = copy.deepcopy(dict(scenario(name).config))
     config["infrastructure"]["node_groups"]["k6"]["taints"] = [TAINT]
-    return dataclasses.replace(scenario(name), config=config)
+    return scenario(name).with_config(config)
 
 
 # --- the operator's release --------------------------------------------------------------------

@@ -16,7 +16,6 @@ facts.yaml, read from mojaloop/helm at the commits they name):
 from __future__ import annotations
 
 import copy
-import dataclasses
 import json
 import re
 from functools import cache
@@ -92,7 +91,7 @@ def render_variant(variant: Scenario) -> list[dict[str, Any]]:
 def variant(name: str, change: Any) -> Scenario:
     config = copy.deepcopy(dict(scenario(name).config))
     change(config)
-    return dataclasses.replace(scenario(name), config=config)
+    return scenario(name).with_config(config)
 
 
 def dig(values: dict[str, Any], path: tuple[str, ...] | str) -> Any:

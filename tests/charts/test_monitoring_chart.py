@@ -56,8 +56,8 @@ def monitoring(name: str) -> list[dict[str, Any]]:
 
 
 def placement(name: str) -> tuple[dict[str, str], list[dict[str, Any]]]:
-    group = scenario(name).config["infrastructure"]["node_groups"]["monitoring"]
-    return group["labels"], taint_tolerations(group["taints"])
+    group = scenario(name).infrastructure.node_groups.monitoring
+    return dict(group.labels), taint_tolerations(group.taints)
 
 
 def one(objects: list[dict[str, Any]], kind: str) -> dict[str, Any]:
