@@ -22,8 +22,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mojaloop_perf.k6 import FAILED_PHASES, PHASES
 from mojaloop_perf.results import raw
+from mojaloop_perf.results.k6_summary import FAILED_PHASES, PHASES
 from mojaloop_perf.runner import HttpCall, Runner
 
 QUANTILES = {"p50": 0.5, "p95": 0.95, "p99": 0.99}

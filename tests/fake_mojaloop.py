@@ -5,9 +5,9 @@ central-ledger admin, account-lookup-service admin and the MSISDN oracle. Each D
 "simulator ingress" has its own port and answers only to `sim-<fsp>.local`, serving the
 simulator backend's test API (party repository) and the SDK outbound `GET /parties` that the
 sample lookups use. State is kept in memory, and the "already exists" answers are shaped as the
-real services give them (see mojaloop_perf/targets/aws_seed.py for the sources). `faults` makes one
-route answer an error instead, to test failures. Runs its own event loop on a thread, so the
-synchronous code under test can call it.
+real services give them (see mojaloop_perf/targets/aws_seed_answers.py for the sources).
+`faults` makes one route answer an error instead, to test failures. Runs its own event loop on
+a thread, so the synchronous code under test can call it.
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ from typing import Any
 from aiohttp import web
 
 from mojaloop_perf.render_aws import dfsp_hostname
-from mojaloop_perf.targets.aws_seed import DEFAULT_HOSTS, HUB, SwitchAccess
+from mojaloop_perf.targets.aws_seed_addresses import DEFAULT_HOSTS, SwitchAccess
+from mojaloop_perf.targets.aws_seed_plan import HUB
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 

@@ -12,13 +12,17 @@ from typing import Any
 
 import pytest
 
+from mojaloop_perf import seed
 from mojaloop_perf.errors import UserError
 from mojaloop_perf.project import Project
 from mojaloop_perf.runner import HttpCall, HttpResponse, Runner
 from mojaloop_perf.scenario.load import load_scenario
 from mojaloop_perf.scenario.model import Scenario
-from mojaloop_perf.targets import aws_seed
-from mojaloop_perf.targets.aws_seed import SwitchAccess, run_seed, seed_all, seed_phases, verify
+from mojaloop_perf.targets import aws_seed_addresses, aws_seed_answers, aws_seed_plan, aws_seed_run
+from mojaloop_perf.targets.aws_seed import seed_all, verify
+from mojaloop_perf.targets.aws_seed_addresses import SwitchAccess
+from mojaloop_perf.targets.aws_seed_plan import seed_phases
+from mojaloop_perf.targets.aws_seed_run import run_seed
 from tests.conftest import write_scenario
 from tests.fake_mojaloop import FakeMojaloop, running_fake
 
@@ -88,7 +92,7 @@ def fake() -> Iterator[FakeMojaloop]:
         yield running
 
 
-def by_name(phases: list[aws_seed.SeedPhase]) -> dict[str, aws_seed.SeedPhase]:
+def by_name(phases: list[aws_seed_plan.SeedPhase]) -> dict[str, aws_seed_plan.SeedPhase]:
     return {phase.name: phase for phase in phases}
 
 
@@ -155,7 +159,7 @@ def test_plan_registers_the_oracle_and_every_msisdn_in_batches(scenario: Scenari
     assert (oracle.method, oracle.url) == ("POST", f"{SWITCH}/oracles")
     assert oracle.body == {
         "oracleIdType": "MSISDN",
-        "endpoint": {"value": aws_seed.ORACLE_ENDPOINT, "endpointType": "URL"},
+        "endpoint": {"value": aws_seed_addresses.ORACLE_ENDPOINT, "endpointType": "URL"},
         "currency": "XXX",
         "isDefault": True,
     }
@@ -194,7 +198,7 @@ def test_plan_registers_each_dfsps_parties_on_its_own_simulator(scenario: Scenar
 
 def test_endpoints_are_the_sdk_inbound_callbacks_and_only_missing_ones_are_written() -> None:
     access = SwitchAccess(SWITCH, SIMULATORS)
-    wanted = aws_seed.endpoints(access, "fsp201")
+    wanted = aws_seed_addresses.endpoints(access, "fsp201")
     assert wanted["FSPIOP_CALLBACK_URL_PARTIES_GET"] == (
         "http://sim-fsp201.local/sim/fsp201/inbound/parties/{{partyIdType}}/{{partyIdentifier}}"
     )
@@ -204,7 +208,7 @@ def test_endpoints_are_the_sdk_inbound_callbacks_and_only_missing_ones_are_writt
         {"type": "FSPIOP_CALLBACK_URL_QUOTES", "value": wanted["FSPIOP_CALLBACK_URL_QUOTES"]},
         {"type": "FSPIOP_CALLBACK_URL_TRANSFER_POST", "value": "http://old/transfers"},
     ]
-    derived = aws_seed._endpoint_calls(access, ["fsp201"], [HttpResponse(200, current)])
+    derived = aws_seed_plan._endpoint_calls(access, ["fsp201"], [HttpResponse(200, current)])
     assert derived.there == 1
     assert len(derived.calls) == len(wanted) - 1
     written = {c.body["type"]: c.body["value"] for c in derived.calls}
@@ -233,21 +237,25 @@ def test_funds_in_tops_liquidity_up_to_the_cap_once() -> None:
         )
 
     cap = Decimal(50000)
-    fresh = aws_seed._funds_in_calls(access, ["fsp201"], "XXX", cap, [accounts("0", "0")])
+    fresh = aws_seed_plan._funds_in_calls(access, ["fsp201"], "XXX", cap, [accounts("0", "0")])
     (call,) = fresh.calls
     assert call.url == f"{SWITCH}/participants/fsp201/accounts/8"
     assert call.body["action"] == "recordFundsIn"
     assert call.body["amount"] == {"amount": "50000", "currency": "XXX"}
     # Same state seen again (funds-in still in flight): the same transferId, dropped as a repeat.
-    repeat = aws_seed._funds_in_calls(access, ["fsp201"], "XXX", cap, [accounts("0", "0")])
+    repeat = aws_seed_plan._funds_in_calls(access, ["fsp201"], "XXX", cap, [accounts("0", "0")])
     assert repeat.calls[0].body["transferId"] == call.body["transferId"]
     # After a run used 1500 of 50000: top up by 1500 only.
-    used = aws_seed._funds_in_calls(access, ["fsp201"], "XXX", cap, [accounts("-50000", "1500")])
+    used = aws_seed_plan._funds_in_calls(
+        access, ["fsp201"], "XXX", cap, [accounts("-50000", "1500")]
+    )
     assert used.calls[0].body["amount"]["amount"] == "1500"
-    funded = aws_seed._funds_in_calls(access, ["fsp201"], "XXX", cap, [accounts("-50000", "0")])
+    funded = aws_seed_plan._funds_in_calls(
+        access, ["fsp201"], "XXX", cap, [accounts("-50000", "0")]
+    )
     assert (funded.calls, funded.there) == ((), 1)
     with pytest.raises(UserError, match="fsp201 has no active SETTLEMENT account in XXX"):
-        aws_seed._funds_in_calls(access, ["fsp201"], "XXX", cap, [HttpResponse(200, [])])
+        aws_seed_plan._funds_in_calls(access, ["fsp201"], "XXX", cap, [HttpResponse(200, [])])
 
 
 def test_an_ndc_below_the_load_is_refused(checkout: Project) -> None:
@@ -271,11 +279,11 @@ def test_bulk_answers_count_duplicates_as_there_and_name_other_failures() -> Non
         return entry
 
     dup = ("3003", "Add Party information error - Duplicate entry '2' for key 'PRIMARY'")
-    verdict = aws_seed.BULK_PARTIES.judge(
+    verdict = aws_seed_answers.BULK_PARTIES.judge(
         HttpResponse(201, {"partyList": [result("1"), result("2", dup)]})
     )
     assert (verdict.new, verdict.there, verdict.problem) == (1, 1, None)
-    bad = aws_seed.BULK_PARTIES.judge(
+    bad = aws_seed_answers.BULK_PARTIES.judge(
         HttpResponse(201, {"partyList": [result("3", ("2001", "Internal server error"))]})
     )
     assert bad.problem == "MSISDN 3: 2001 Internal server error"
@@ -291,7 +299,7 @@ def test_a_full_seed_then_a_second_one_that_finds_everything_there(
     seed_all(first, scenario, fake.access())
     n = len(DFSPS)
     msisdns = sum(d["msisdn"]["count"] for d in DFSPS)
-    endpoints = n * len(aws_seed.ENDPOINT_PATHS)
+    endpoints = n * len(aws_seed_addresses.ENDPOINT_PATHS)
     after_first = fake.counts()
     assert after_first == {
         "hub_accounts": 2,
@@ -415,7 +423,7 @@ def test_dry_run_prints_a_compact_plan_and_sends_nothing(
 def test_long_phases_report_progress(
     scenario: Scenario, fake: FakeMojaloop, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(aws_seed, "PROGRESS_EVERY_S", 0.0)
+    monkeypatch.setattr(aws_seed_run, "PROGRESS_EVERY_S", 0.0)
     ctx = Ctx()
     run_seed(ctx, seed_phases(scenario, fake.access()))
     progress = [line for line in ctx.lines if re.fullmatch(r"seed: parties fsp202 \d+/700", line)]
@@ -435,7 +443,7 @@ def test_verify_resolves_one_msisdn_per_dfsp_and_names_a_failure(
             f"{fake.simulator_urls[look.via]}/sim/{look.via}/outbound/parties/MSISDN/{look.msisdn}",
             f"sim-{look.via}.local",
         )
-        for look in aws_seed.seed.sample_lookups(scenario)
+        for look in seed.sample_lookups(scenario)
     ]
 
     lost = scenario.dfsp("fsp204").msisdns.at(2)  # fsp204's sample MSISDN

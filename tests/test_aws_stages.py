@@ -19,13 +19,14 @@ import pytest
 import yaml
 from kubernetes.client.exceptions import ApiException
 
-from mojaloop_perf import k6, render_aws
+from mojaloop_perf import render_aws
 from mojaloop_perf.errors import UserError
 from mojaloop_perf.fsutil import read_json, write_files, write_json_atomic
 from mojaloop_perf.kube import patch as kube_patch
 from mojaloop_perf.kube import testrun
 from mojaloop_perf.project import Project
 from mojaloop_perf.render_aws.patches import patch as make_patch
+from mojaloop_perf.results import k6_summary
 from mojaloop_perf.runner import Command, Completed, Runner
 from mojaloop_perf.scenario.load import load_scenario
 from mojaloop_perf.targets import aws, aws_access, aws_deploy, aws_deployed, aws_test_stage
@@ -631,7 +632,7 @@ def two_runners(
 
         def read_log(api: Any, namespace: str, pod: str) -> str:
             data = summaries[pod]
-            line = "" if data is None else k6.SUMMARY_MARKER + json.dumps(data)
+            line = "" if data is None else k6_summary.SUMMARY_MARKER + json.dumps(data)
             return f"running {pod}\n{line}\n"
 
         monkeypatch.setattr(logs, "read_log", read_log)

@@ -19,7 +19,7 @@ from mojaloop_perf import k6
 from mojaloop_perf.errors import UserError
 from mojaloop_perf.fsutil import read_json
 from mojaloop_perf.project import Project
-from mojaloop_perf.results import capture, raw
+from mojaloop_perf.results import capture, k6_summary, raw
 from mojaloop_perf.runner import Runner
 from mojaloop_perf.scenario.load import load_scenario
 from mojaloop_perf.targets import local, local_test_stage
@@ -116,7 +116,7 @@ def test_seconds_percentiles_are_k6s(tmp_path: Path) -> None:
     discovery = next(row for row in seconds if row["phase"] == "discovery")
     ordered = sorted([5.0, 1.0, 4.0, 2.0, 3.0, 10.0])
     for key, fraction in (("p50_ms", 0.5), ("p95_ms", 0.95), ("p99_ms", 0.99)):
-        assert discovery[key] == pytest.approx(k6.percentile(ordered, fraction), rel=1e-6)
+        assert discovery[key] == pytest.approx(k6_summary.percentile(ordered, fraction), rel=1e-6)
 
 
 def test_empty_seconds_inside_the_load_count_as_dropped(tmp_path: Path) -> None:

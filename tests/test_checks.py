@@ -1,4 +1,5 @@
-"""Each semantic check: the error or warning it raises, located in the file to fix."""
+"""Each semantic check: the error or warning it raises, located in the file to fix; the AWS
+sizing checks run for AWS only (and, labelled, for `invoke validate` without a target)."""
 
 from __future__ import annotations
 
@@ -6,20 +7,25 @@ import pytest
 
 from mojaloop_perf.errors import UserError
 from mojaloop_perf.project import Project
+from mojaloop_perf.scenario import aws_checks, checks
 from mojaloop_perf.scenario.load import Evaluation, evaluate, load_scenario
-from tests.conftest import write_scenario
+from tests.conftest import REPO, write_scenario
 
 K6 = "performance-tests/results/s/overrides/k6.yaml"
 
 
-def findings(project: Project, overrides: dict, level: str) -> list[str]:
+# The checks aws_checks registers, by name.
+AWS_CHECKS = {name for name, _, target in checks.CHECKS if target == "aws"} - {"security on aws"}
+
+
+def findings(project: Project, overrides: dict, level: str, target: str | None = None) -> list[str]:
     write_scenario(project, "s", overrides)
-    evaluation: Evaluation = evaluate(project, "s")
+    evaluation: Evaluation = evaluate(project, "s", target)
     return [f"{f.check} | {f.where} | {f.message}" for f in evaluation.findings if f.level == level]
 
 
-def only_error(project: Project, overrides: dict) -> str:
-    errors = findings(project, overrides, "error")
+def only_error(project: Project, overrides: dict, target: str | None = None) -> str:
+    errors = findings(project, overrides, "error", target)
     assert len(errors) == 1, errors
     return errors[0]
 
@@ -30,10 +36,12 @@ def test_defaults_have_no_errors(checkout: Project) -> None:
 
 def test_every_check_reports_when_it_passes(checkout: Project) -> None:
     write_scenario(checkout, "s", {})
-    checks = {f.check for f in evaluate(checkout, "s").findings if f.level == "ok"}
-    assert {"pair weights", "fsp pairs", "msisdn ranges", "kafka partitions", "vu budget"} <= checks
-    assert "security posture" in checks  # the target-only checks run only for their target
-    assert not {"security on local", "security on aws"} & checks
+    passed = {f.check for f in evaluate(checkout, "s").findings if f.level == "ok"}
+    assert {"pair weights", "fsp pairs", "msisdn ranges", "vu budget", "parallelism"} <= passed
+    assert "security posture" in passed  # the target-only checks run only for their target
+    assert not {"security on local", "security on aws"} & passed
+    reported = {f.check for f in evaluate(checkout, "s").findings}
+    assert {f"aws: {name}" for name in AWS_CHECKS} <= reported  # previewed, labelled
 
 
 def test_pair_with_source_equal_to_dest(checkout: Project) -> None:
@@ -66,7 +74,9 @@ def test_too_few_msisdns(checkout: Project) -> None:
 
 def test_kafka_partitions_must_match_their_consumer(checkout: Project) -> None:
     line = only_error(
-        checkout, {"backend": {"kafka": {"topics": {"topic-transfer-prepare": {"partitions": 6}}}}}
+        checkout,
+        {"backend": {"kafka": {"topics": {"topic-transfer-prepare": {"partitions": 6}}}}},
+        "aws",
     )
     assert line.startswith(
         "kafka partitions | performance-tests/results/s/overrides/backend.yaml: "
@@ -80,7 +90,7 @@ def test_kafka_partitions_must_match_their_consumer(checkout: Project) -> None:
 
 def test_replicas_not_a_multiple_of_generic_nodes_is_a_warning(checkout: Project) -> None:
     replicas = {"quoting-service": {"replicas": 10}}
-    warnings = findings(checkout, {"mojaloop": {"services": replicas}}, "warning")
+    warnings = findings(checkout, {"mojaloop": {"services": replicas}}, "warning", "aws")
     assert any(
         "performance-tests/results/s/overrides/mojaloop.yaml: services.quoting-service.replicas"
         in w
@@ -112,8 +122,8 @@ def test_parallelism_needs_a_vu_per_runner(checkout: Project) -> None:
 
 
 def test_separate_runners_need_enough_k6_nodes(checkout: Project) -> None:
-    line = only_error(checkout, {"k6": {"parallelism": 3, "separate": True}})
-    assert line.startswith(f"parallelism | {K6}: parallelism")
+    line = only_error(checkout, {"k6": {"parallelism": 3, "separate": True}}, "aws")
+    assert line.startswith(f"k6 nodes | {K6}: parallelism")
     assert "3 runners > 1 k6 nodes" in line
 
 
@@ -176,7 +186,7 @@ def test_a_bad_thresholds_window_stops_the_stage_in_one_line(checkout: Project) 
 
 
 def test_one_dfsp_node_per_dfsp(checkout: Project) -> None:
-    line = only_error(checkout, {"infrastructure": {"node_groups": {"dfsp": {"count": 4}}}})
+    line = only_error(checkout, {"infrastructure": {"node_groups": {"dfsp": {"count": 4}}}}, "aws")
     assert line.startswith(
         "dfsp nodes | performance-tests/results/s/overrides/infrastructure.yaml: node_groups.dfsp.count"
     )
@@ -184,13 +194,13 @@ def test_one_dfsp_node_per_dfsp(checkout: Project) -> None:
 
 
 def test_replication_factor_needs_brokers(checkout: Project) -> None:
-    line = only_error(checkout, {"backend": {"kafka": {"replication_factor": 3}}})
+    line = only_error(checkout, {"backend": {"kafka": {"replication_factor": 3}}}, "aws")
     assert "3 copies need as many brokers; kafka.replicas is 1" in line
 
 
 def test_pods_that_do_not_fit_their_nodes_are_a_warning(checkout: Project) -> None:
     small = {"node_groups": {"generic": {"instance_type": "m7i.large"}}}
-    warnings = findings(checkout, {"infrastructure": small}, "warning")
+    warnings = findings(checkout, {"infrastructure": small}, "warning", "aws")
     assert any(
         "resources fit" in w
         and "switch services request 29 vCPU" in w
@@ -201,8 +211,59 @@ def test_pods_that_do_not_fit_their_nodes_are_a_warning(checkout: Project) -> No
 
 def test_unknown_instance_type_cannot_be_sized(checkout: Project) -> None:
     odd = {"node_groups": {"k6": {"instance_type": "x2gd.xlarge"}}}
-    warnings = findings(checkout, {"infrastructure": odd}, "warning")
+    warnings = findings(checkout, {"infrastructure": odd}, "warning", "aws")
     assert any("unknown instance type x2gd.xlarge" in w for w in warnings)
+
+
+def test_separate_runners_on_enough_k6_nodes_pass(checkout: Project) -> None:
+    write_scenario(checkout, "s", {"k6": {"parallelism": 2, "separate": True}})
+    overrides = {"k6": {"parallelism": 2, "separate": True, "pre_allocated_vus": 10}}
+    write_scenario(
+        checkout, "s", {**overrides, "infrastructure": {"node_groups": {"k6": {"count": 2}}}}
+    )
+    nodes = [f.message for f in evaluate(checkout, "s", "aws").findings if f.check == "k6 nodes"]
+    assert nodes == ["2 runner(s) on 2 k6 node(s), one per node"]
+
+
+# AWS sizing: for AWS only ------------------------------------------------------------------------
+
+
+def test_aws_sizing_checks_are_registered_for_aws_and_previewed() -> None:
+    assert {
+        "kafka partitions",
+        "kafka replication",
+        "generic multiples",
+        "dfsp nodes",
+        "k6 nodes",
+        "resources fit",
+    } == AWS_CHECKS
+    assert AWS_CHECKS <= checks.PREVIEWED
+    assert "security on aws" not in checks.PREVIEWED
+    assert set(aws_checks.TOPIC_CONSUMERS)  # the module registers them on import
+
+
+@pytest.mark.parametrize("name", ["local", "bench-k6"])
+def test_local_scenarios_get_no_aws_finding_on_the_local_target(name: str) -> None:
+    evaluation = evaluate(Project(REPO), name, "local")
+    assert evaluation.errors == evaluation.warnings == []
+    assert not {f.check for f in evaluation.findings} & AWS_CHECKS
+    assert not [f.check for f in evaluation.findings if f.check.startswith("aws: ")]
+
+
+def test_aws_sizing_runs_on_aws_unlabelled_and_without_a_target_labelled(
+    checkout: Project,
+) -> None:
+    # 4 DFSP nodes for 8 DFSPs: nothing to the local lab, an error on AWS.
+    odd = {"infrastructure": {"node_groups": {"dfsp": {"count": 4}}}}
+    assert findings(checkout, odd, "error", "local") == []
+    assert only_error(checkout, odd, "aws").startswith("dfsp nodes | ")
+    assert only_error(checkout, odd).startswith("aws: dfsp nodes | ")
+    on_aws = {f.check for f in evaluate(checkout, "s", "aws").findings}
+    assert on_aws >= AWS_CHECKS and not [c for c in on_aws if c.startswith("aws: ")]
+    # The shared checks come first, then the target's own.
+    order = [f.check for f in evaluate(checkout, "s").findings]
+    first_aws = min(i for i, c in enumerate(order) if c.startswith("aws: "))
+    assert all(c.startswith("aws: ") for c in order[first_aws:])
 
 
 def test_load_scenario_raises_the_first_error(checkout: Project) -> None:

@@ -15,6 +15,7 @@ from mojaloop_perf import k6, render
 from mojaloop_perf.errors import UserError
 from mojaloop_perf.fsutil import read_json
 from mojaloop_perf.project import Project
+from mojaloop_perf.results import k6_summary
 from mojaloop_perf.results.runs import list_runs, summary_errors
 from mojaloop_perf.runner import Runner
 from mojaloop_perf.scenario.load import load_scenario
@@ -253,9 +254,9 @@ def test_parallel_runners_split_the_rate_and_merge_exactly(
     )
     # Our percentiles over one runner's samples equal k6's own percentiles for that runner.
     for directory, data in zip(runner_dirs, per_runner, strict=True):
-        samples = k6.read_samples([directory / k6.SAMPLES])
+        samples = k6_summary.read_samples([directory / k6.SAMPLES])
         for trend in ("quote_time", "e2e_time", "e2e_time{steady:true}"):
-            ours = k6.trend_of(samples[trend])
+            ours = k6_summary.trend_of(samples[trend])
             theirs = data["metrics"][trend]["values"]
             assert ours["count"] == theirs["count"]
             assert ours["p95"] == pytest.approx(theirs["p(95)"], abs=1e-3)
@@ -273,7 +274,7 @@ def test_parallel_runners_split_the_rate_and_merge_exactly(
     assert results["peak_vus_is_sum_of_runners"] is True
     # Without the samples (as from k6 Operator pods), the runners' quantile grids give close
     # percentiles: the same counts and max, percentiles within a few per cent (1 ms resolution).
-    from_grids = k6.merge(per_runner, None)
+    from_grids = k6_summary.merge(per_runner, None)
     for phase in ("quote", "e2e"):
         exact, approx = summary["latency_ms"][phase], from_grids["latency_ms"][phase]
         assert approx["count"] == exact["count"] and approx["max"] == exact["max"]

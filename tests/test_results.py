@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from mojaloop_perf import k6
+from mojaloop_perf.results import k6_summary
 from mojaloop_perf.results.runs import RunFolder, list_runs, summary_errors
 
 MOMENT = datetime(2026, 11, 25, 17, 3, 9, tzinfo=UTC)
@@ -65,7 +66,7 @@ def test_discard_removes_the_work_folder(tmp_path: Path) -> None:
 
 def test_figures_from_a_captured_k6_summary() -> None:
     data = json.loads((DATA / "k6-summary.json").read_text())
-    figures = k6.figures(data)
+    figures = k6_summary.figures(data)
     metrics = data["metrics"]
     completed = metrics["completed_transactions"]["values"]["count"]
     assert figures["completed"] == completed > 0
@@ -85,13 +86,13 @@ def test_figures_from_a_captured_k6_summary() -> None:
 def test_a_crossed_threshold_fails_the_verdict() -> None:
     data = json.loads((DATA / "k6-summary.json").read_text())
     data["metrics"]["e2e_time"]["thresholds"] = {"p(95)<0.001": {"ok": False}}
-    verdict = k6.figures(data)["thresholds"]
+    verdict = k6_summary.figures(data)["thresholds"]
     assert verdict["passed"] is False
     assert {"metric": "e2e_time", "expression": "p(95)<0.001", "ok": False} in verdict["checks"]
 
 
 def test_missing_metrics_count_as_zero() -> None:
-    figures = k6.figures({"metrics": {}, "state": {"testRunDurationMs": 1000}})
+    figures = k6_summary.figures({"metrics": {}, "state": {"testRunDurationMs": 1000}})
     assert figures["completed"] == 0 and figures["success_rate"] == 0.0
     assert figures["latency_ms"]["e2e"] == {
         "count": 0,
@@ -140,14 +141,14 @@ def test_dashboard_period_leaves_room_for_graphs(seconds: float, period: int) ->
 
 def test_steady_window_figures_from_the_captured_summary() -> None:
     data = json.loads((DATA / "k6-summary.json").read_text())
-    steady = k6.figures(data)["steady"]
+    steady = k6_summary.figures(data)["steady"]
     window = data["mlperf"]
     assert (steady["warmup_s"], steady["drain_s"], steady["window_s"]) == (
         window["warmupS"],
         window["drainS"],
         window["steadyS"],
     )
-    assert 0 < steady["completed"] < k6.figures(data)["completed"]
+    assert 0 < steady["completed"] < k6_summary.figures(data)["completed"]
     assert steady["achieved_tps"] == pytest.approx(steady["completed"] / window["steadyS"])
     e2e = steady["latency_ms"]["e2e"]
     assert e2e["count"] == steady["completed"] and e2e["p50"] <= e2e["p95"] <= e2e["p99"]
@@ -155,7 +156,9 @@ def test_steady_window_figures_from_the_captured_summary() -> None:
 
 def test_forced_thresholds_are_not_reported_as_checks() -> None:
     data = json.loads((DATA / "k6-summary.json").read_text())
-    checks = {f"{c['metric']} {c['expression']}" for c in k6.figures(data)["thresholds"]["checks"]}
+    checks = {
+        f"{c['metric']} {c['expression']}" for c in k6_summary.figures(data)["thresholds"]["checks"]
+    }
     assert checks == {"success_rate rate>0.99", "e2e_time p(95)<2000"}
     assert "e2e_time{steady:true} max>=0" in data["mlperf"]["forcedThresholds"]
 
@@ -177,16 +180,16 @@ def test_segments_split_the_rate_into_equal_shares() -> None:
 def test_percentiles_interpolate_as_k6_does(
     values: list[float], fraction: float, expected: float
 ) -> None:
-    assert k6.percentile(sorted(values), fraction) == pytest.approx(expected)
+    assert k6_summary.percentile(sorted(values), fraction) == pytest.approx(expected)
 
 
 def test_merge_adds_counts_and_holds_a_threshold_only_if_every_runner_did() -> None:
     data = json.loads((DATA / "k6-summary.json").read_text())
     crossed = json.loads(json.dumps(data))
     crossed["metrics"]["success_rate"]["thresholds"]["rate>0.99"]["ok"] = False
-    single = k6.figures(data)
+    single = k6_summary.figures(data)
     samples = {"e2e_time": [1.0, 2.0, 3.0], "e2e_time{steady:true}": [2.0]}
-    merged = k6.merge([data, crossed], samples)
+    merged = k6_summary.merge([data, crossed], samples)
     assert merged["completed"] == 2 * single["completed"]
     assert merged["failed_by_phase"] == {p: 2 * n for p, n in single["failed_by_phase"].items()}
     assert merged["steady"]["completed"] == 2 * single["steady"]["completed"]
@@ -208,7 +211,7 @@ def test_merge_adds_counts_and_holds_a_threshold_only_if_every_runner_did() -> N
 def test_a_run_without_drops_reports_zero_dropped_and_the_sampled_peaks() -> None:
     data = json.loads((DATA / "k6-summary.json").read_text())
     assert "dropped_iterations" not in data["metrics"]  # k6 leaves it out when none was dropped
-    figures = k6.figures(data)
+    figures = k6_summary.figures(data)
     assert figures["iterations"] == data["metrics"]["iterations"]["values"]["count"] == 601
     assert (figures["dropped_iterations"], figures["dropped_share"]) == (0, 0.0)
     # k6 samples `vus` once a second: at 20 TPS of 3 ms transactions, no sample saw a busy VU.
@@ -219,7 +222,7 @@ def test_a_run_without_drops_reports_zero_dropped_and_the_sampled_peaks() -> Non
 
 def test_dropped_iterations_and_peaks_of_one_runner() -> None:
     data = runner_data(1)
-    figures = k6.figures(data)
+    figures = k6_summary.figures(data)
     metrics = data["metrics"]
     ran, dropped = (metrics[n]["values"]["count"] for n in ("iterations", "dropped_iterations"))
     assert (figures["iterations"], figures["dropped_iterations"]) == (ran, dropped) == (19, 132)
@@ -232,7 +235,7 @@ def test_dropped_iterations_and_peaks_of_one_runner() -> None:
 def test_merged_runners_add_dropped_iterations_and_sum_their_peaks(with_samples: bool) -> None:
     datas = [runner_data(1), runner_data(2)]
     samples = {"e2e_time": [300.0]} if with_samples else None
-    merged = k6.merge(datas, samples)
+    merged = k6_summary.merge(datas, samples)
     assert (merged["iterations"], merged["dropped_iterations"]) == (19 + 19, 132 + 131)
     assert merged["dropped_share"] == pytest.approx(263 / 301)
     assert (merged["peak_active_vus"], merged["peak_allocated_vus"]) == (2, 2)
@@ -246,7 +249,7 @@ def test_steady_window_thresholds_are_reported_not_hidden() -> None:
     """With thresholds_window steady, the configured thresholds name `{steady:true}` sub-metrics
     that the script also forces with always-true thresholds; the configured ones stay visible."""
     data = runner_data(1)
-    checks = k6.figures(data)["thresholds"]["checks"]
+    checks = k6_summary.figures(data)["thresholds"]["checks"]
     assert checks == [
         {"metric": "e2e_time{steady:true}", "expression": "p(95)<2000", "ok": True},
         {"metric": "e2e_time{steady:true}", "expression": "p(99)<200", "ok": False},

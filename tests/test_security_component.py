@@ -12,10 +12,9 @@ from typing import Any
 import pytest
 import yaml
 
-from mojaloop_perf import k6
 from mojaloop_perf.errors import UserError
 from mojaloop_perf.project import Project
-from mojaloop_perf.results import record
+from mojaloop_perf.results import k6_summary, record
 from mojaloop_perf.results.runs import summary_errors
 from mojaloop_perf.scenario import checks
 from mojaloop_perf.scenario.components import COMPONENTS
@@ -164,7 +163,7 @@ def test_every_run_summary_carries_the_security_block(checkout: Project) -> None
         {"local": {"hops": "http"}, "security": {"tls": {"mode": "tls"}, "jws": {"sign": True}}},
     )
     scenario = load_scenario(checkout, "s", "local")
-    figures = k6.figures(json.loads((REPO / "tests/data/k6-summary.json").read_text()))
+    figures = k6_summary.figures(json.loads((REPO / "tests/data/k6-summary.json").read_text()))
     moment = datetime(2026, 12, 1, 19, 41, 47, tzinfo=UTC)
     summary = record.build_summary(
         scenario, "local", figures, "v1.1.0", moment, moment, checkout.root

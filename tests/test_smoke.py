@@ -1,21 +1,25 @@
-"""The smoke test against a real local lab: one transfer through, and the failures it names."""
+"""The smoke test against a real local lab: one transfer through, and the failures it names;
+the AWS smoke stage's wiring (seed first, then through the tunnels)."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 import socket
 from collections.abc import Callable
+from types import SimpleNamespace
 
 import pytest
 
 from mojaloop_perf import render
+from mojaloop_perf import smoke as smoke_module
 from mojaloop_perf.errors import UserError
 from mojaloop_perf.project import Project
 from mojaloop_perf.runner import HttpCall, Runner, send_json
 from mojaloop_perf.scenario.load import load_scenario
 from mojaloop_perf.scenario.model import Scenario
 from mojaloop_perf.smoke import smoke
-from mojaloop_perf.targets import local
+from mojaloop_perf.targets import aws, aws_access, aws_deployed, local, stage_function
 from mojaloop_perf.targets.base import StageContext
 
 pytestmark = pytest.mark.usefixtures("stop_labs")
@@ -160,3 +164,41 @@ def test_a_party_found_at_another_dfsp_fails_the_discovery(lab: Scenario) -> Non
             render.local_outbound_urls(lab),
             payee_msisdn=elsewhere,
         )
+
+
+def test_the_aws_smoke_needs_seed_then_goes_through_the_tunnels(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seeded: dict[str, object] = {}
+    ctx = SimpleNamespace(
+        dry_run=False,
+        state=SimpleNamespace(get=seeded.get),
+        invoke_hint=lambda stage: f"`invoke {stage} --target aws`",
+        runner="runner",
+        echo="echo",
+        scenario="scenario",
+    )
+    monkeypatch.setattr(aws_deployed, "require_deployed", lambda ctx, stage: {})
+    monkeypatch.setattr(aws, "preflight", lambda ctx: None)
+    ports = SimpleNamespace(
+        switch_ingress=18080,
+        simulators={"fsp201": 18101},
+        url=lambda port: f"http://127.0.0.1:{port}",
+    )
+    monkeypatch.setattr(aws_access, "tunnel", lambda ctx: contextlib.nullcontext(ports))
+    sent: list[tuple[str, dict[str, str]]] = []
+    monkeypatch.setattr(
+        smoke_module,
+        "smoke",
+        lambda runner, echo, scenario, url, headers: sent.append(
+            (url("fsp201"), headers("fsp201"))
+        ),
+    )
+    aws_smoke = stage_function("aws", "smoke")
+    with pytest.raises(
+        UserError, match=r"^smoke needs seed first: run `invoke seed --target aws`$"
+    ):
+        aws_smoke(ctx)
+    seeded["seeded"] = {"digest": "d"}
+    aws_smoke(ctx)
+    assert sent == [("http://127.0.0.1:18101/sim/fsp201/outbound", {"Host": "sim-fsp201.local"})]

@@ -9,11 +9,10 @@ from typing import Any
 
 import pytest
 
-from mojaloop_perf import k6
 from mojaloop_perf.errors import UserError
 from mojaloop_perf.fsutil import read_json
 from mojaloop_perf.project import Project
-from mojaloop_perf.results import record, verdict
+from mojaloop_perf.results import k6_summary, record, verdict
 from mojaloop_perf.results.runs import RunFolder, summary_errors
 from mojaloop_perf.scenario.load import load_scenario
 from mojaloop_perf.scenario.model import Scenario
@@ -61,7 +60,7 @@ def summary_of(project: Project, figures: dict[str, Any], **k6_overrides: Any) -
 
 
 def test_a_clean_run_passes_both_checks(checkout: Project) -> None:
-    summary = summary_of(checkout, k6.figures(clean_data()))
+    summary = summary_of(checkout, k6_summary.figures(clean_data()))
     assert summary["status"] == "passed"
     assert summary["load"]["thresholds_window"] == "full"
     assert summary["load"]["max_dropped_share"] == 0.001
@@ -80,7 +79,7 @@ def test_a_clean_run_passes_both_checks(checkout: Project) -> None:
 
 
 def test_drops_beyond_the_limit_fail_the_run_whatever_its_latencies(checkout: Project) -> None:
-    summary = summary_of(checkout, k6.figures(with_dropped(clean_data(), 12)))
+    summary = summary_of(checkout, k6_summary.figures(with_dropped(clean_data(), 12)))
     assert summary["thresholds"]["passed"] is True
     assert summary["status"] == "failed" and summary["verdict"]["passed"] is False
     assert summary["verdict"]["checks"][1] == {
@@ -94,7 +93,7 @@ def test_drops_beyond_the_limit_fail_the_run_whatever_its_latencies(checkout: Pr
 
 
 def test_the_limit_is_configurable_and_inclusive(checkout: Project) -> None:
-    figures = k6.figures(with_dropped(clean_data(), 12))
+    figures = k6_summary.figures(with_dropped(clean_data(), 12))
     at_limit = summary_of(checkout, figures, max_dropped_share=12 / 613)
     assert at_limit["status"] == "passed"
     below = summary_of(checkout, figures, max_dropped_share=0.019)
@@ -103,7 +102,7 @@ def test_the_limit_is_configurable_and_inclusive(checkout: Project) -> None:
 
 def test_every_failed_check_is_named_in_one_line(checkout: Project) -> None:
     datas = [json.loads((DROPPED / f"runners/{i}/k6-summary.json").read_text()) for i in (1, 2)]
-    summary = summary_of(checkout, k6.merge(datas, None), thresholds_window="steady")
+    summary = summary_of(checkout, k6_summary.merge(datas, None), thresholds_window="steady")
     assert [c["ok"] for c in summary["verdict"]["checks"]] == [False, False]
     assert verdict.failure(summary) == (
         "run failed: thresholds: crossed e2e_time{steady:true} p(99)<200 (steady window); "
@@ -114,7 +113,7 @@ def test_every_failed_check_is_named_in_one_line(checkout: Project) -> None:
 
 
 def test_a_check_can_be_appended_and_decides_the_status(checkout: Project) -> None:
-    summary = summary_of(checkout, k6.figures(clean_data()))
+    summary = summary_of(checkout, k6_summary.figures(clean_data()))
     verdict.add_check(summary, verdict.Check("validity_gate", False, "window too short"))
     assert summary["status"] == "failed" and summary["verdict"]["passed"] is False
     assert summary["verdict"]["checks"][-1] == {
@@ -132,7 +131,7 @@ def test_no_thresholds_is_a_passed_check_that_says_so(checkout: Project) -> None
     data = clean_data()
     for metric in data["metrics"].values():
         metric.pop("thresholds", None)
-    summary = summary_of(checkout, k6.figures(data), thresholds={})
+    summary = summary_of(checkout, k6_summary.figures(data), thresholds={})
     assert summary["verdict"]["checks"][0] == {
         "name": "thresholds",
         "ok": True,
@@ -141,7 +140,7 @@ def test_no_thresholds_is_a_passed_check_that_says_so(checkout: Project) -> None
 
 
 def test_headline_first_line_shows_drops_and_peak_vus(checkout: Project) -> None:
-    one = summary_of(checkout, k6.figures(with_dropped(clean_data(), 12)))
+    one = summary_of(checkout, k6_summary.figures(with_dropped(clean_data(), 12)))
     first = record.headline(one).splitlines()[0]
     assert first.startswith("FAILED: 601 completed, 0 failed")
     assert first.endswith(", 12 iterations dropped (1.96 %), peak 0 VUs of 10 allocated")
@@ -151,7 +150,7 @@ def test_headline_first_line_shows_drops_and_peak_vus(checkout: Project) -> None
         "  check dropped_iterations  FAILED  12 of 613 iterations dropped (1.958 %), limit 0.100 %",
     ]
     datas = [json.loads((DROPPED / f"runners/{i}/k6-summary.json").read_text()) for i in (1, 2)]
-    merged = summary_of(checkout, k6.merge(datas, None), thresholds_window="steady")
+    merged = summary_of(checkout, k6_summary.merge(datas, None), thresholds_window="steady")
     assert (
         record.headline(merged)
         .splitlines()[0]
@@ -169,7 +168,7 @@ def test_listing_shows_drops_peaks_and_failed_checks(checkout: Project, tmp_path
         "20261201T194147Z  failed  38 completed, 100.00% success, 6.2 TPS, e2e p95 307 ms, "
         "263 dropped, peak ≤ 2 VUs (failed: thresholds, dropped_iterations)"
     )
-    clean = summary_of(checkout, k6.figures(clean_data()))
+    clean = summary_of(checkout, k6_summary.figures(clean_data()))
     (run / "summary.json").write_text(json.dumps(clean))
     assert record.one_line(run).endswith("e2e p95 4 ms, 0 dropped, peak 0 VUs")
     # a summary of schema version 1 is still listed, without the figures it lacks
@@ -182,7 +181,7 @@ def test_listing_shows_drops_peaks_and_failed_checks(checkout: Project, tmp_path
 def test_publish_keeps_the_failed_run_and_exits_1_naming_the_checks(
     checkout: Project, tmp_path: Path
 ) -> None:
-    summary = summary_of(checkout, k6.figures(with_dropped(clean_data(), 12)))
+    summary = summary_of(checkout, k6_summary.figures(with_dropped(clean_data(), 12)))
     folder = RunFolder.start(tmp_path / "runs", STARTED)
     lines: list[str] = []
     with pytest.raises(UserError) as caught:

@@ -56,10 +56,11 @@ def build_summary(
     with_samples: bool = True,
     deployed: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """summary.json from the run's figures (`k6.figures` or `k6.merge`) and its provenance, with
-    the verdict's checks: thresholds and dropped iterations (`verdict.add_check` appends more);
-    `with_samples` False: several runners merged from their quantile grids, not their samples;
-    `deployed` (aws target): what the clusters ran, read back from them (aws_deployed.read_back)."""
+    """summary.json from the run's figures (`k6_summary.figures` or `k6_summary.merge`) and its
+    provenance, with the verdict's checks: thresholds and dropped iterations (`verdict.add_check`
+    appends more); `with_samples` False: several runners merged from their quantile grids, not
+    their samples; `deployed` (aws target): what the clusters ran, read back from them
+    (aws_deployed.read_back)."""
     commit, dirty = _git_state(repo_root)
     summary: dict[str, Any] = {
         "schema_version": 2,

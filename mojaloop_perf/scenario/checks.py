@@ -1,32 +1,23 @@
-"""Semantic checks a JSON Schema cannot express: cross-references, sums, overlaps and sizing.
+"""Semantic checks a JSON Schema cannot express: cross-references, sums, overlaps and budgets.
 
 Each check reports an outcome even when it passes (with the figure it checked), so that
 `invoke validate` can show the whole table. Errors stop every stage; warnings are shown by
-`invoke validate` and fail it only with `--strict`.
+`invoke validate` and fail it only with `--strict`. The checks here concern every target; a
+check registered with a `target` runs only when the scenario runs there: the AWS sizing
+(aws_checks.py), the security postures each target can run (security_checks.py).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mojaloop_perf.scenario import sizing
 from mojaloop_perf.scenario.model import STEADY_METRICS, STEADY_SELECTOR
 
 WEIGHT_TOLERANCE = 1e-6
-
-# Which switch handler consumes each Kafka topic (Mojaloop 17): partitions should equal its
-# replicas, as fewer leave replicas idle and more leave partitions waiting on one consumer.
-TOPIC_CONSUMERS = {
-    "topic-quotes-post": "quoting-service-handler",
-    "topic-quotes-put": "quoting-service-handler",
-    "topic-transfer-prepare": "centralledger-handler-transfer-prepare",
-    "topic-transfer-fulfil": "centralledger-handler-transfer-fulfil",
-    "topic-transfer-position-batch": "handler-pos-batch",
-    "topic-notification-event": "ml-api-adapter-handler-notification",
-}
 
 OK, WARNING, ERROR = "ok", "warning", "error"
 
@@ -46,13 +37,20 @@ Config = Mapping[str, Any]
 Check = Callable[[Config], Iterator[Result]]
 # (name, function, target): a check with a target runs only when the scenario runs on that target.
 CHECKS: list[tuple[str, Check, str | None]] = []
+# Target checks that also run when no target is given (`invoke validate` without --target).
+PREVIEWED: set[str] = set()
 
 
-def check(name: str, target: str | None = None) -> Callable[[Check], Check]:
-    """Register a check; with `target`, it runs only for that target (`local` or `aws`)."""
+def check(
+    name: str, target: str | None = None, *, preview: bool = False
+) -> Callable[[Check], Check]:
+    """Register a check; with `target`, it runs only for that target (`local` or `aws`), and with
+    `preview` also when no target is given, its outcomes then named `<target>: <check>`."""
 
     def register(function: Check) -> Check:
         CHECKS.append((name, function, target))
+        if preview and target is not None:
+            PREVIEWED.add(name)
         return function
 
     return register
@@ -60,16 +58,25 @@ def check(name: str, target: str | None = None) -> Callable[[Check], Check]:
 
 def run(config: Config, target: str | None = None) -> list[Result]:
     """Every check's outcomes on a merged, schema-valid config, in a stable order: the checks
-    every target shares, then (when `target` is given) that target's own."""
-    return [
-        result
-        for _, function, only in CHECKS
-        if only is None or only == target
-        for result in function(config)
+    every target shares, then (when `target` is given) that target's own. Without a target the
+    previewed target checks run too, each outcome named `<target>: <check>` so that nobody takes
+    it for one that concerns every target."""
+    results = [
+        result for _, function, only in CHECKS if only is None for result in function(config)
     ]
+    for name, function, only in CHECKS:
+        if only is not None and only == target:
+            results.extend(function(config))
+        elif only is not None and target is None and name in PREVIEWED:
+            results.extend(
+                dataclasses.replace(result, check=f"{only}: {result.check}")
+                for result in function(config)
+            )
+    return results
 
 
-def _ok(name: str, component: str, path: tuple[Any, ...], message: str) -> Result:
+def ok(name: str, component: str, path: tuple[Any, ...], message: str) -> Result:
+    """The outcome of a check that passed, with the figure it checked."""
     return Result(name, OK, component, path, message)
 
 
@@ -85,7 +92,7 @@ def _unique_dfsps(config: Config) -> Iterator[Result]:
             )
         seen.add(entry["id"])
     if clean:
-        yield _ok("dfsp ids", "dfsp", ("dfsps",), f"{len(seen)} DFSPs, ids unique")
+        yield ok("dfsp ids", "dfsp", ("dfsps",), f"{len(seen)} DFSPs, ids unique")
 
 
 @check("msisdn ranges")
@@ -129,7 +136,7 @@ def _msisdn_ranges(config: Config) -> Iterator[Result]:
             )
     if clean:
         total = sum(e["msisdn"]["count"] for e in dfsp["dfsps"])
-        yield _ok(
+        yield ok(
             "msisdn ranges", "dfsp", ("dfsps",), f"disjoint, {total} MSISDNs, each ≥ {minimum}"
         )
 
@@ -165,7 +172,7 @@ def _pairs(config: Config) -> Iterator[Result]:
                 "fsp pairs", ERROR, "k6", ("pairs", i), "source and dest are the same DFSP"
             )
     if clean:
-        yield _ok(
+        yield ok(
             "fsp pairs", "k6", ("pairs",), f"{len(config['k6']['pairs'])} pairs, payer → payee"
         )
 
@@ -176,121 +183,7 @@ def _weights(config: Config) -> Iterator[Result]:
     if abs(total - 1.0) > WEIGHT_TOLERANCE:
         yield Result("pair weights", ERROR, "k6", ("pairs",), f"weights sum to {total:g}, not 1")
     else:
-        yield _ok("pair weights", "k6", ("pairs",), "weights sum to 1")
-
-
-@check("kafka partitions")
-def _partitions(config: Config) -> Iterator[Result]:
-    services = config["mojaloop"]["services"]
-    clean = True
-    for topic, consumer in TOPIC_CONSUMERS.items():
-        partitions = config["backend"]["kafka"]["topics"][topic]["partitions"]
-        replicas = services[consumer]["replicas"]
-        if partitions != replicas:
-            clean = False
-            effect = (
-                f"{replicas - partitions} replicas would idle"
-                if replicas > partitions
-                else f"{partitions - replicas} partitions would share a consumer"
-            )
-            yield Result(
-                "kafka partitions",
-                ERROR,
-                "backend",
-                ("kafka", "topics", topic, "partitions"),
-                f"{partitions} partitions but {consumer} has {replicas} replicas ({effect}); make them equal",
-            )
-    if clean:
-        yield _ok(
-            "kafka partitions",
-            "backend",
-            ("kafka", "topics"),
-            "each topic matches its consumer's replicas",
-        )
-
-
-@check("kafka replication")
-def _replication(config: Config) -> Iterator[Result]:
-    kafka = config["backend"]["kafka"]
-    nodes = config["infrastructure"]["node_groups"]["kafka"]["count"]
-    if kafka["replication_factor"] > kafka["replicas"]:
-        yield Result(
-            "kafka replication",
-            ERROR,
-            "backend",
-            ("kafka", "replication_factor"),
-            f"{kafka['replication_factor']} copies need as many brokers; kafka.replicas is {kafka['replicas']}",
-        )
-    elif kafka["replicas"] > max(nodes, 1):
-        yield Result(
-            "kafka replication",
-            WARNING,
-            "backend",
-            ("kafka", "replicas"),
-            f"{kafka['replicas']} brokers on {nodes} dedicated Kafka nodes: brokers would share a node",
-        )
-    else:
-        yield _ok(
-            "kafka replication",
-            "backend",
-            ("kafka",),
-            f"{kafka['replicas']} brokers, replication factor {kafka['replication_factor']}",
-        )
-
-
-@check("generic multiples")
-def _multiples(config: Config) -> Iterator[Result]:
-    generic = config["infrastructure"]["node_groups"]["generic"]["count"]
-    clean = True
-    if generic > 1:
-        for name, service in config["mojaloop"]["services"].items():
-            if service["replicas"] % generic:
-                clean = False
-                yield Result(
-                    "generic multiples",
-                    WARNING,
-                    "mojaloop",
-                    ("services", name, "replicas"),
-                    f"{service['replicas']} is not a multiple of the {generic} generic nodes: pods spread unevenly",
-                )
-        for topic, entry in config["backend"]["kafka"]["topics"].items():
-            if entry["partitions"] % generic:
-                clean = False
-                yield Result(
-                    "generic multiples",
-                    WARNING,
-                    "backend",
-                    ("kafka", "topics", topic, "partitions"),
-                    f"{entry['partitions']} is not a multiple of the {generic} generic nodes",
-                )
-    if clean:
-        yield _ok(
-            "generic multiples",
-            "mojaloop",
-            ("services",),
-            f"replicas and partitions spread evenly on {generic} generic nodes",
-        )
-
-
-@check("dfsp nodes")
-def _dfsp_nodes(config: Config) -> Iterator[Result]:
-    nodes = config["infrastructure"]["node_groups"]["dfsp"]["count"]
-    dfsps = len(config["dfsp"]["dfsps"])
-    if nodes != dfsps:
-        yield Result(
-            "dfsp nodes",
-            ERROR,
-            "infrastructure",
-            ("node_groups", "dfsp", "count"),
-            f"{nodes} DFSP nodes for {dfsps} DFSPs: each DFSP runs on a single-node cluster of its own",
-        )
-    else:
-        yield _ok(
-            "dfsp nodes",
-            "infrastructure",
-            ("node_groups", "dfsp", "count"),
-            f"one node per DFSP ({dfsps})",
-        )
+        yield ok("pair weights", "k6", ("pairs",), "weights sum to 1")
 
 
 @check("vu budget")
@@ -322,14 +215,13 @@ def _vu_budget(config: Config) -> Iterator[Result]:
             "k6 would allocate VUs during the run",
         )
     else:
-        yield _ok("vu budget", "k6", ("max_vus",), f"max_vus {k6['max_vus']} ≥ {figure}")
+        yield ok("vu budget", "k6", ("max_vus",), f"max_vus {k6['max_vus']} ≥ {figure}")
 
 
 @check("parallelism")
 def _parallelism(config: Config) -> Iterator[Result]:
     k6 = config["k6"]
     runners = k6["parallelism"]
-    nodes = config["infrastructure"]["node_groups"]["k6"]["count"]
     per_runner = k6["tps"] / runners
     if k6["pre_allocated_vus"] < runners:
         yield Result(
@@ -339,16 +231,8 @@ def _parallelism(config: Config) -> Iterator[Result]:
             ("pre_allocated_vus",),
             f"{k6['pre_allocated_vus']} VUs cannot be split across {runners} runners (each needs at least one)",
         )
-    elif k6["separate"] and runners > nodes:
-        yield Result(
-            "parallelism",
-            ERROR,
-            "k6",
-            ("parallelism",),
-            f"separate: true puts one runner per k6 node, but {runners} runners > {nodes} k6 nodes",
-        )
     else:
-        yield _ok(
+        yield ok(
             "parallelism",
             "k6",
             ("parallelism",),
@@ -371,7 +255,7 @@ def _steady_window(config: Config) -> Iterator[Result]:
             f"{duration:g} s run (transactions / tps)",
         )
     else:
-        yield _ok(
+        yield ok(
             "steady window", "k6", ("warmup_s",), f"{window:g} s steady of a {duration:g} s run"
         )
 
@@ -380,9 +264,7 @@ def _steady_window(config: Config) -> Iterator[Result]:
 def _thresholds_window(config: Config) -> Iterator[Result]:
     k6 = config["k6"]
     if k6["thresholds_window"] != "steady":
-        yield _ok(
-            "thresholds window", "k6", ("thresholds_window",), "thresholds judge the full run"
-        )
+        yield ok("thresholds window", "k6", ("thresholds_window",), "thresholds judge the full run")
         return
     clean = True
     for metric in k6["thresholds"]:
@@ -402,7 +284,7 @@ def _thresholds_window(config: Config) -> Iterator[Result]:
             f"{metric} {problem}; or set thresholds_window: full",
         )
     if clean:
-        yield _ok(
+        yield ok(
             "thresholds window",
             "k6",
             ("thresholds_window",),
@@ -411,75 +293,6 @@ def _thresholds_window(config: Config) -> Iterator[Result]:
         )
 
 
-@check("resources fit")
-def _resources(config: Config) -> Iterator[Result]:
-    groups = config["infrastructure"]["node_groups"]
-    demands = [
-        (
-            "generic",
-            "switch services",
-            [
-                (s["replicas"], s.get("resources", {}))
-                for s in config["mojaloop"]["services"].values()
-            ],
-            groups["generic"]["count"],
-            ("mojaloop", ("services",)),
-        ),
-        (
-            "dfsp",
-            "one DFSP's simulator",
-            [
-                (
-                    config["dfsp"]["simulator"]["sdk_replicas"],
-                    config["dfsp"]["simulator"].get("resources", {}),
-                )
-            ],
-            1,
-            ("dfsp", ("simulator", "sdk_replicas")),
-        ),
-        (
-            "k6",
-            "k6 runners",
-            [(config["k6"]["parallelism"], config["k6"]["runner"]["resources"])],
-            groups["k6"]["count"],
-            ("k6", ("runner", "resources")),
-        ),
-    ]
-    fits = []
-    for group, what, pods, nodes, (component, path) in demands:
-        instance = groups[group]["instance_type"]
-        capacity = sizing.capacity(instance)
-        if capacity is None:
-            yield Result(
-                "resources fit",
-                WARNING,
-                "infrastructure",
-                ("node_groups", group, "instance_type"),
-                f"unknown instance type {instance}: cannot check that {what} fit",
-            )
-            continue
-        cpu = sum(
-            count * sizing.cpu(res.get("requests", {}).get("cpu", "0")) for count, res in pods
-        )
-        memory = sum(
-            count * sizing.memory(res.get("requests", {}).get("memory", "0")) for count, res in pods
-        )
-        have_cpu = nodes * capacity.vcpu * sizing.ALLOCATABLE
-        have_memory = nodes * capacity.memory * sizing.ALLOCATABLE
-        if cpu > have_cpu or memory > have_memory:
-            yield Result(
-                "resources fit",
-                WARNING,
-                component,
-                path,
-                f"{what} request {cpu:g} vCPU / {memory / 2**30:.1f} GiB; {nodes} × {instance} "
-                f"offer {have_cpu:g} vCPU / {have_memory / 2**30:.1f} GiB allocatable",
-            )
-        else:
-            fits.append(f"{what} {cpu:g}/{have_cpu:g} vCPU")
-    if len(fits) == len(demands):
-        yield _ok("resources fit", "infrastructure", ("node_groups",), "; ".join(fits))
-
-
-# The local and security components' checks live in their own modules; importing them registers them.
-from mojaloop_perf.scenario import local_checks, security_checks  # noqa: E402, F401
+# The other components' and targets' checks live in their own modules; importing them registers
+# them, after the shared ones above.
+from mojaloop_perf.scenario import aws_checks, local_checks, security_checks  # noqa: E402, F401

@@ -9,7 +9,15 @@ from mojaloop_perf import render_aws, values_check
 from mojaloop_perf.errors import UserError
 from mojaloop_perf.project import Project
 from mojaloop_perf.scenario.model import Scenario
-from mojaloop_perf.targets import aws, aws_deploy, aws_seed, aws_test_stage, local, local_test_stage
+from mojaloop_perf.targets import (
+    aws,
+    aws_deploy,
+    aws_seed,
+    aws_smoke,
+    aws_test_stage,
+    local,
+    local_test_stage,
+)
 from mojaloop_perf.targets.base import StageContext
 
 TARGETS: dict[str, dict[str, Callable[[StageContext], Any]]] = {
@@ -26,7 +34,7 @@ TARGETS: dict[str, dict[str, Callable[[StageContext], Any]]] = {
         "provision": aws.provision,
         "deploy": aws_deploy.deploy,
         "seed": aws_seed.seed_stage,
-        "smoke": aws_seed.smoke_stage,
+        "smoke": aws_smoke.smoke_stage,
         "test": aws_test_stage.test,
         "destroy": aws.destroy,
         "status": aws.status,

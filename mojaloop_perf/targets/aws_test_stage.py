@@ -24,10 +24,10 @@ from typing import Any
 
 import yaml
 
-from mojaloop_perf import k6, prometheus, render_aws
+from mojaloop_perf import prometheus, render_aws
 from mojaloop_perf.errors import UserError
 from mojaloop_perf.fsutil import write_json_atomic, write_text_atomic
-from mojaloop_perf.results import aws_gate, raw, record, verdict
+from mojaloop_perf.results import aws_gate, k6_summary, raw, record, verdict
 from mojaloop_perf.results.runs import RunFolder, run_id_for
 from mojaloop_perf.runner import Command
 from mojaloop_perf.targets import aws, aws_access, aws_deploy, aws_deployed
@@ -162,7 +162,7 @@ def _run(
             aws.run_checked(ctx, uninstall_command(ctx, release))
             return None
         datas = _collect(ctx, release, work, outcome)
-        figures = k6.figures(datas[0]) if len(datas) == 1 else k6.merge(datas, None)
+        figures = k6_summary.figures(datas[0]) if len(datas) == 1 else k6_summary.merge(datas, None)
         # What served this run, read while its runner pods are still there.
         deployed = aws_deployed.read_back(ctx)
         finished = datetime.now(UTC)
@@ -313,7 +313,7 @@ def _collect_with(
         text = logs.read_log(api, namespace, runner.pod)
         out = work / "runners" / str(runner.index) if split else work
         write_text_atomic(out / "k6.log", text)
-        data = k6.summary_from_log(text)
+        data = k6_summary.summary_from_log(text)
         if data is None:
             raise UserError(
                 f"runner {runner.index} (pod {runner.pod}, exit {runner.exit_code}) left no "

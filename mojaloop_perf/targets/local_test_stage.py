@@ -18,7 +18,7 @@ from typing import Any, TextIO
 from mojaloop_perf import k6, render
 from mojaloop_perf.errors import UserError
 from mojaloop_perf.fsutil import read_json
-from mojaloop_perf.results import capture, record, verdict
+from mojaloop_perf.results import capture, k6_summary, record, verdict
 from mojaloop_perf.runner import Command
 from mojaloop_perf.targets import local, local_gate
 from mojaloop_perf.targets.base import StageContext
@@ -122,9 +122,9 @@ def _run_k6(
         raise UserError(f"k6 exited with {failed[0]}; see its output above")
     datas = [read_json(out / "k6-summary.json") for out in outs]
     if len(datas) == 1:
-        figures = k6.figures(datas[0])
+        figures = k6_summary.figures(datas[0])
     else:
-        figures = k6.merge(datas, k6.read_samples(out / k6.SAMPLES for out in outs))
+        figures = k6_summary.merge(datas, k6_summary.read_samples(out / k6.SAMPLES for out in outs))
     summary = record.build_summary(
         ctx.scenario, ctx.target, figures, k6_version, started, datetime.now(UTC), ctx.project.root
     )

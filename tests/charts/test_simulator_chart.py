@@ -14,7 +14,6 @@ ingress routes.
 from __future__ import annotations
 
 import copy
-import dataclasses
 import re
 from typing import Any
 
@@ -23,7 +22,7 @@ import yaml
 
 from mojaloop_perf import helm_chart, render_aws
 from mojaloop_perf.render_aws import patches, simulator
-from mojaloop_perf.targets import aws_seed
+from mojaloop_perf.targets import aws_seed_addresses
 from tests.charts.conftest import (
     AWS_SCENARIOS,
     container_env,
@@ -219,8 +218,8 @@ def test_seed_callbacks_route_to_the_scheme_adapter_inbound_port(
     container_ports = {
         p["name"]: p["containerPort"] for p in _container(adapter, "scheme-adapter")["ports"]
     }
-    access = aws_seed.SwitchAccess("http://127.0.0.1:1", {})
-    for kind, template in aws_seed.endpoints(access, dfsp).items():
+    access = aws_seed_addresses.SwitchAccess("http://127.0.0.1:1", {})
+    for kind, template in aws_seed_addresses.endpoints(access, dfsp).items():
         url = _sample(template)
         # The quoting service appends /quotes/<id> to the QUOTES base URL.
         if kind == "FSPIOP_CALLBACK_URL_QUOTES":
@@ -282,7 +281,7 @@ def test_every_workload_tolerates_dfsp_taints_when_the_scenario_sets_them(dfsp: 
     group = config["infrastructure"]["node_groups"]["dfsp"]
     group["taints"] = [{"key": "dedicated", "value": "dfsp", "effect": "NoSchedule"}]
     group["labels"] = {"node-role": "dfsp", "mojaloop_perf/dfsp": "true"}
-    tainted = dataclasses.replace(sc, config=config)
+    tainted = sc.with_config(config)
     _assert_placed(_render("1000tps", dfsp, simulator.values(tainted, dfsp)), group)
 
 

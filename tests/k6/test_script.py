@@ -469,18 +469,18 @@ def test_text_summary_on_stdout_and_file(quote_failures):
 
 
 def test_summary_json_goes_to_stdout_only_when_asked(quote_failures, other_failures):
-    from mojaloop_perf import k6 as workspace_k6
+    from mojaloop_perf.results import k6_summary
 
-    assert workspace_k6.summary_from_log(quote_failures.proc.stdout) is None
-    assert workspace_k6.summary_from_log(other_failures.proc.stdout) == other_failures.summary
+    assert k6_summary.summary_from_log(quote_failures.proc.stdout) is None
+    assert k6_summary.summary_from_log(other_failures.proc.stdout) == other_failures.summary
     assert other_failures.text in other_failures.proc.stdout
 
 
 def test_trends_report_the_quantile_grid(other_failures):
-    from mojaloop_perf import k6 as workspace_k6
+    from mojaloop_perf.results import k6_summary
 
     values = other_failures.metrics["e2e_time"]["values"]
-    grid = [values[f"p({q:g})"] for q in workspace_k6.QUANTILE_GRID]
+    grid = [values[f"p({q:g})"] for q in k6_summary.QUANTILE_GRID]
     assert grid == sorted(grid) and values["min"] <= grid[0] and grid[-1] <= values["max"]
 
 

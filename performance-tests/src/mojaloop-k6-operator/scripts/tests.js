@@ -13,7 +13,7 @@ import { textSummary } from './lib/summary.js';
 const cfg = loadConfig(__ENV);
 // Every percentile from p(1) to p(99), plus p(99.5) and p(99.9): when the load is split across
 // runners whose samples cannot be collected (k6 Operator pods), the workspace merges the runners'
-// distributions from these quantiles (mojaloop_perf/k6.py `merge_quantiles`).
+// distributions from these quantiles (mojaloop_perf/results/k6_summary.py `merge_quantiles`).
 const QUANTILE_GRID = [...Array.from({ length: 99 }, (_, i) => `p(${i + 1})`), 'p(99.5)', 'p(99.9)'];
 // The marker of the summary JSON line on stdout, where runner pods' summaries are collected
 // from their logs (MOJALOOP_PERF_SUMMARY_STDOUT=json; files in a finished pod are out of reach).
