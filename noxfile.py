@@ -102,7 +102,7 @@ def helm(session: nox.Session) -> None:
 def charts(session: nox.Session) -> None:
     """The real upstream charts: contract tests, then no silent values key in any AWS scenario.
 
-    The charts are found as MOJALOOP_PERF_CHARTS says (default ../shared/charts beside the checkout);
+    The charts are found as mojaloop_perf.upstream_charts.root says (MOJALOOP_PERF_CHARTS);
     without that folder the session skips in one line, with it every chart must be there.
     """
     from mojaloop_perf import upstream_charts

@@ -1,9 +1,9 @@
 """Where the real upstream charts are on this machine, for the values check and contract tests.
 
-The charts are test data beside the project (by default `../shared/charts` next to the checkout;
-`MOJALOOP_PERF_CHARTS` names another folder), never part of it. Each AWS release maps to the folder of
-its chart; where only a different version than the pinned one is available, `Upstream.closest`
-says which, so that a check can say what it compared against.
+The charts are test data beside the project (by default a `charts` folder in a sibling folder
+of the checkout, see `root`; `MOJALOOP_PERF_CHARTS` names another), never part of it. Each AWS
+release maps to the folder of its chart; where only a different version than the pinned one is
+available, `Upstream.closest` says which, so that a check can say what it compared against.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ TESTRUN_CRD = "k6-operator-4.6.0/config/crd/bases/k6.io_testruns.yaml"
 
 
 def root(project_root: Path) -> Path:
-    """The charts folder: $MOJALOOP_PERF_CHARTS, else ../shared/charts beside the checkout."""
+    """The charts folder: $MOJALOOP_PERF_CHARTS, else the test-data folder beside the checkout."""
     configured = os.environ.get(ENV)
     if configured:
         return Path(configured).expanduser().resolve()

@@ -1,8 +1,8 @@
 """Chart contract tests render the real upstream charts; they skip, in one line, without them.
 
-The charts are found through `mojaloop_perf.upstream_charts` ($MOJALOOP_PERF_CHARTS, default ../shared/charts
-beside the checkout). The nox `charts` session sets MOJALOOP_PERF_CHARTS_REQUIRED=1: there a missing
-folder fails instead of skipping.
+The charts are found through `mojaloop_perf.upstream_charts` ($MOJALOOP_PERF_CHARTS, else the
+default its `root` names, beside the checkout). The nox `charts` session sets
+MOJALOOP_PERF_CHARTS_REQUIRED=1: there a missing folder fails instead of skipping.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-# The published 1000 TPS campaign (FACTS.md): 3 × m7i.4xlarge generic, 1 × m7i.4xlarge Kafka,
-# 1 × m7i.4xlarge MySQL, a monitoring node, 8 × m7i.2xlarge DFSP nodes, 1 × m7i.xlarge k6.
+# The published 1000 TPS campaign: 3 × m7i.4xlarge generic, 1 × m7i.4xlarge Kafka, 1 × m7i.4xlarge
+# MySQL, a monitoring node, 8 × m7i.2xlarge DFSP nodes, 1 × m7i.xlarge k6. Source: the Sizing
+# section of performance-tests/results/1000tps/README.md.
 
 variables {
   name     = "mlperf-1000tps"

@@ -1,6 +1,7 @@
-# The published 1000 TPS campaign with Kafka and MySQL replication (FACTS.md): 3 × m7i.8xlarge
-# generic, 2 × m7i.4xlarge Kafka, 2 × m7i.4xlarge MySQL, a monitoring node, 8 × c7i.4xlarge DFSP
-# nodes, 1 × m7i.xlarge k6.
+# The published 1000 TPS campaign with Kafka and MySQL replication: 3 × m7i.8xlarge generic,
+# 2 × m7i.4xlarge Kafka, 2 × m7i.4xlarge MySQL, a monitoring node, 8 × c7i.4xlarge DFSP nodes,
+# 1 × m7i.xlarge k6. Source: the Sizing section of
+# performance-tests/results/1000tps-replication/README.md.
 
 variables {
   name     = "mlperf-1000tps-repl"

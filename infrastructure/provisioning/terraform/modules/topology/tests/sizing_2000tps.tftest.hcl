@@ -1,5 +1,6 @@
-# The published 2000 TPS campaign (FACTS.md): 3 × m7i.8xlarge generic, 1 × m7i.4xlarge Kafka,
-# 1 × m7i.8xlarge MySQL, a monitoring node, 8 × c7i.4xlarge DFSP nodes, 1 × m7i.xlarge k6.
+# The published 2000 TPS campaign: 3 × m7i.8xlarge generic, 1 × m7i.4xlarge Kafka, 1 × m7i.8xlarge
+# MySQL, a monitoring node, 8 × c7i.4xlarge DFSP nodes, 1 × m7i.xlarge k6. Source: the Sizing
+# section of performance-tests/results/2000tps/README.md.
 
 variables {
   name     = "mlperf-2000tps"
