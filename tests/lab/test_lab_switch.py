@@ -189,11 +189,15 @@ def test_prepare_validation_is_central_ledgers(
 def test_resends_get_the_final_state_and_modified_ones_3106() -> None:
     async def scenario() -> None:
         switch = scripted_switch(fulfil)
-        first = await switch.transfer("fsp201", "fsp202", transfer("t1", "10"))
-        again = await switch.transfer("fsp201", "fsp202", transfer("t1", "10"))
+        # One body, sent twice: a second transfer() could stamp another millisecond of expiration.
+        body = transfer("t1", "10")
+        first = await switch.transfer("fsp201", "fsp202", body)
+        again = await switch.transfer("fsp201", "fsp202", dict(body))
         assert again == first
         with pytest.raises(FspiopError) as info:
-            await switch.transfer("fsp201", "fsp202", transfer("t1", "20"))
+            await switch.transfer(
+                "fsp201", "fsp202", {**body, "amount": {"currency": "XXX", "amount": "20"}}
+            )
         assert (info.value.code, info.value.description) == ("3106", "Modified request")
         assert positions(switch) == (10, 0, -10)
         record = switch.get_transfer("t1")
