@@ -30,6 +30,7 @@ import yaml
 
 from mojaloop_perf.errors import UserError
 from mojaloop_perf.helm_chart import NOTES, helm_module
+from mojaloop_perf.scenario.load import deep_merge
 
 # Per-instance map → the map each instance is merged over, in the same chart.
 INSTANCE_MAPS = {"simulators": "defaults"}
@@ -105,11 +106,11 @@ def _load(chart_dir: str) -> _Loaded:
             )
             for condition in (dep.get("condition") or "").split(","):
                 if condition.strip():
-                    forced = _merged(forced, _nested(condition.strip().split("."), False))
+                    forced = deep_merge(forced, _nested(condition.strip().split("."), False))
         elif dep.get("alias") and isinstance(defaults.get(dep["name"]), dict):
             # Coalescing leaves an alias with only what the parent sets; its chart's defaults
             # are under the chart's name.
-            defaults[prefix] = _merged(defaults[dep["name"]], defaults.get(prefix) or {})
+            defaults[prefix] = deep_merge(defaults[dep["name"]], defaults.get(prefix) or {})
     return _Loaded(chart_dir, chart, defaults, absent, forced)
 
 
@@ -184,7 +185,7 @@ class _Prober:
         helm = helm_module()
         try:
             manifests = self.loaded.chart.render(
-                values=_merged(values, self.loaded.forced),
+                values=deep_merge(values, self.loaded.forced),
                 name=self.release,
                 namespace=self.namespace,
                 is_install=True,
@@ -243,16 +244,6 @@ def _instance_ids(values: Any) -> set[str]:
                 found.update(value)
             found |= _instance_ids(value)
     return found
-
-
-def _merged(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
-    merged = copy.deepcopy(dict(base))
-    for key, value in over.items():
-        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
-            merged[key] = _merged(merged[key], value)
-        else:
-            merged[key] = copy.deepcopy(value)
-    return merged
 
 
 def _nested(keys: Sequence[str], leaf: Any) -> dict[str, Any]:
