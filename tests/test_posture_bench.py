@@ -8,16 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from mojaloop_perf.chain_cost import Figures, tree_cpu_s
 from mojaloop_perf.errors import UserError
-from mojaloop_perf.posture_bench import (
-    POSTURES,
-    SCENARIO,
-    Figures,
-    Posture,
-    table,
-    tree_cpu_s,
-    variant,
-)
+from mojaloop_perf.posture_bench import POSTURES, SCENARIO, Posture, table, variant
 from mojaloop_perf.project import Project
 from mojaloop_perf.scenario.load import load_scenario
 
@@ -79,8 +72,8 @@ def test_tree_cpu_counts_the_children_of_a_process() -> None:
 
 def test_table_has_one_row_per_posture() -> None:
     rows = [
-        Figures("plaintext", 49.9, 3.2, 1.5, 1.0, 0, Path("a")),
-        Figures("mtls end to end + jws", 49.8, 9.7, 6.25, 1.1, 2, Path("b")),
+        Figures("plaintext", 49.9, 3.2, 1.5, 1.0, 0, Path("a"), 1500),
+        Figures("mtls end to end + jws", 49.8, 9.7, 6.25, 1.1, 2, Path("b"), 1500),
     ]
     text = table(rows, 50, 1500)
     lines = text.splitlines()
